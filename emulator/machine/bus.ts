@@ -1,0 +1,164 @@
+import { MmioDevice } from './device';
+
+export const RAM_BASE = 0x80000000;
+/**
+ * RAM starts at 2 GiB, so for a 32-bit address `a` held as an int32, `a ^ RAM_XOR` is its offset
+ * into RAM when that result is non-negative and below the RAM size, and negative for every
+ * address below RAM. One xor and one compare replace a subtract and two compares on every access.
+ */
+export const RAM_XOR = RAM_BASE | 0;
+
+/** log2 of the decode cache size: 2^18 entries cover 512 KiB of code without conflicts. */
+const DECODE_BITS = 18;
+export const DECODE_MASK = (1 << DECODE_BITS) - 1;
+/** A tag no even pc can match. */
+export const NO_TAG = 1;
+
+/**
+ * The physical address space of the virt board: RAM, the boot ROM and the MMIO devices, plus
+ * the decode cache that every hart shares (so that a store by one hart invalidates code another
+ * hart has decoded).
+ */
+export class SystemBus {
+  readonly ram8: Uint8Array;
+  readonly ram16: Uint16Array;
+  readonly ram32: Int32Array;
+  readonly ramSize: number;
+  /** One flag per 4 KiB RAM page: set once an instruction has been decoded from that page. */
+  readonly codePages: Uint8Array;
+  readonly decodeTag = new Int32Array(1 << DECODE_BITS).fill(NO_TAG);
+  readonly decodeWord = new Int32Array(1 << DECODE_BITS);
+  readonly decodeImm = new Int32Array(1 << DECODE_BITS);
+  private readonly devices: MmioDevice[] = [];
+  private rom: Uint8Array = new Uint8Array(0);
+  private romBase = 0;
+
+  constructor(ramBytes: number) {
+    if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+      // The typed-array views below assume a little-endian host, as RISC-V memory is.
+      throw new Error('Rewind needs a little-endian host');
+    }
+    this.ramSize = ramBytes;
+    const buf = new ArrayBuffer(ramBytes);
+    this.ram8 = new Uint8Array(buf);
+    this.ram16 = new Uint16Array(buf);
+    this.ram32 = new Int32Array(buf);
+    this.codePages = new Uint8Array(ramBytes >>> 12);
+  }
+
+  addDevice(d: MmioDevice): void {
+    this.devices.push(d);
+  }
+
+  setRom(base: number, bytes: Uint8Array): void {
+    this.romBase = base;
+    this.rom = bytes;
+  }
+
+  deviceAt(addr: number): MmioDevice | undefined {
+    for (const d of this.devices) if (addr >= d.base && addr - d.base < d.size) return d;
+    return undefined;
+  }
+
+  /** A 16-bit instruction parcel from RAM or ROM, or -1 if nothing executable is there. */
+  fetch16(addr: number): number {
+    const off = (addr ^ RAM_XOR) | 0;
+    if (off >= 0 && off < this.ramSize) {
+      this.codePages[off >>> 12] |= 1;
+      return this.ram16[off >>> 1];
+    }
+    const r = addr - this.romBase;
+    if (r >= 0 && r + 1 < this.rom.length) return this.rom[r] | (this.rom[r + 1] << 8);
+    return -1;
+  }
+
+  /**
+   * Slow-path load for anything the interpreter's inline RAM path did not take: misaligned
+   * RAM accesses, ROM and MMIO. Returns the zero-extended value, or -1 for an access fault
+   * (no mapped device), which no zero-extended 1-, 2- or 4-byte value can be... except a
+   * 4-byte all-ones load, so faults are reported through `fault` instead.
+   */
+  fault = false;
+
+  load(addr: number, size: 1 | 2 | 4): number {
+    addr >>>= 0;
+    this.fault = false;
+    const off = addr - RAM_BASE;
+    if (off >= 0 && off + size <= this.ramSize) {
+      const m = this.ram8;
+      if (size === 1) return m[off];
+      if (size === 2) return m[off] | (m[off + 1] << 8);
+      return (m[off] | (m[off + 1] << 8) | (m[off + 2] << 16) | (m[off + 3] << 24)) >>> 0;
+    }
+    const r = addr - this.romBase;
+    if (r >= 0 && r + size <= this.rom.length) {
+      let v = 0;
+      for (let k = size - 1; k >= 0; k--) v = (v << 8) | this.rom[r + k];
+      return v >>> 0;
+    }
+    const d = this.deviceAt(addr);
+    if (d && addr + size <= d.base + d.size && (!d.validAccess || d.validAccess(addr - d.base, size))) return d.read(addr - d.base, size) >>> 0;
+    this.fault = true;
+    return 0;
+  }
+
+  /** Slow-path store; false for an access fault. Invalidates decoded code it overwrites. */
+  store(addr: number, size: 1 | 2 | 4, value: number): boolean {
+    addr >>>= 0;
+    const off = addr - RAM_BASE;
+    if (off >= 0 && off + size <= this.ramSize) {
+      const m = this.ram8;
+      for (let k = 0; k < size; k++) m[off + k] = value >>> (8 * k);
+      this.noteRamWrite(off, size);
+      return true;
+    }
+    const d = this.deviceAt(addr);
+    if (d && addr + size <= d.base + d.size && (!d.validAccess || d.validAccess(addr - d.base, size))) {
+      d.write(addr - d.base, size, size === 4 ? value >>> 0 : value & ((1 << (8 * size)) - 1));
+      return true;
+    }
+    const r = addr - this.romBase;
+    // QEMU maps the boot ROM read-only and discards stores to it (TLB_DISCARD_WRITE).
+    if (r >= 0 && r + size <= this.rom.length) return true;
+    return false; // a hole: QEMU's unassigned region answers with an access fault
+  }
+
+  /** RAM offsets [watchLo, watchHi) whose writes set `watchHit` (HTIF's tohost). */
+  private watchLo = -1;
+  private watchHi = -1;
+  watchHit = false;
+
+  watch(addr: number, len: number): void {
+    this.watchLo = addr - RAM_BASE;
+    this.watchHi = this.watchLo + len;
+    for (let p = this.watchLo >>> 12; p <= (this.watchHi - 1) >>> 12; p++) this.codePages[p] |= 2;
+  }
+
+  /**
+   * Called after any write to RAM at [off, off+len) that touches a page flagged in codePages:
+   * drops decoded instructions it overlaps, and notes writes to the watched range.
+   */
+  noteRamWrite(off: number, len: number): void {
+    if (!this.codePages[off >>> 12] && !this.codePages[(off + len - 1) >>> 12]) return;
+    if (off < this.watchHi && off + len > this.watchLo) this.watchHit = true;
+    // An instruction starting up to 2 bytes before the write can overlap it.
+    const first = (off - 2) & ~1;
+    for (let h = first; h < off + len; h += 2) {
+      const pc = (h + RAM_BASE) | 0;
+      const idx = (pc >>> 1) & DECODE_MASK;
+      if (this.decodeTag[idx] === pc) this.decodeTag[idx] = NO_TAG;
+    }
+  }
+
+  /** fence.i and snapshot loads: forget every decoded instruction. */
+  flushDecodeCache(): void {
+    this.decodeTag.fill(NO_TAG);
+  }
+
+  /** Host-side bulk write (ELF loading, debugger memory writes). */
+  writeRam(addr: number, bytes: Uint8Array): void {
+    const off = addr - RAM_BASE;
+    this.ram8.set(bytes, off);
+    this.noteRamWrite(off, bytes.length);
+  }
+}

@@ -1,0 +1,196 @@
+import { Hart } from '../cpu/hart';
+import { RewindError } from '../errors';
+import { ElfImage, parseElf } from '../debuginfo/elf';
+import { RAM_BASE, SystemBus } from './bus';
+import { Clint } from './clint';
+import { MIP_MEIP, MIP_MSIP, MIP_MTIP } from './device';
+import { GoldfishRtc } from './goldfishRtc';
+import { Htif } from './htif';
+import { Plic } from './plic';
+import { buildResetRom, fdtAddress, ROM_BASE } from './resetRom';
+import { SifiveTest } from './sifiveTest';
+import { Uart16550 } from './uart16550';
+import { VirtualClock } from './virtualClock';
+
+export interface MachineConfig {
+  /** RAM size in MiB (QEMU's -m); default 128. */
+  ramMiB?: number;
+  /** Number of harts (QEMU's -smp); default 1. */
+  harts?: number;
+  /** icount shift: each instruction is 2^shift ns of virtual time; default 0. */
+  shift?: number;
+  /** The host's wall clock in ns, read by the Goldfish RTC (the one nondeterministic input). */
+  hostNowNs?: () => bigint;
+  /** Receives every byte the guest writes to the UART. */
+  onOutput?: (byte: number) => void;
+}
+
+export type StopReason =
+  /** The guest asked to stop (SiFive test device or HTIF); see exitCode. */
+  | 'exit'
+  /** The instruction limit given to run() was reached. */
+  | 'limit'
+  /** Every hart waits in WFI with no timer armed: only input can wake it. */
+  | 'idle';
+
+export interface RunResult {
+  reason: StopReason;
+  exitCode: number;
+}
+
+/** UART IRQ on virt's PLIC (VIRT_UART0_IRQ), and the RTC's (VIRT_RTC_IRQ). */
+const UART_IRQ = 10;
+const RTC_IRQ = 11;
+/**
+ * Instructions a hart runs before the machine takes another look at timers, input and the other
+ * harts. Interrupt timing does not depend on it (slices end exactly at timer deadlines and after
+ * every MMIO or CSR access); it only bounds how late pending input is noticed and how finely
+ * harts interleave.
+ */
+const SLICE = 1 << 14;
+
+const defaultHostNowNs = (): bigint => BigInt(Date.now()) * 1000000n;
+
+/** QEMU's `virt` board: harts, RAM, boot ROM, CLINT, PLIC, UART, RTC, test finisher, HTIF. */
+export class Machine {
+  readonly clock: VirtualClock;
+  readonly bus: SystemBus;
+  readonly harts: Hart[];
+  readonly uart: Uart16550;
+  readonly plic: Plic;
+  readonly clint: Clint;
+  readonly rtc: GoldfishRtc;
+  readonly ramBytes: number;
+  private htif?: Htif;
+  private exitCode: number | undefined;
+  private nextHart = 0;
+  private readonly input: number[] = [];
+  private inputHead = 0;
+  elf?: ElfImage;
+
+  constructor(readonly config: MachineConfig = {}) {
+    const ramMiB = config.ramMiB ?? 128;
+    const nHarts = config.harts ?? 1;
+    if (!Number.isInteger(ramMiB) || ramMiB < 1 || ramMiB > 2047) throw new RewindError('BAD_CONFIG', `RAM size must be 1..2047 MiB, not ${ramMiB}`);
+    if (!Number.isInteger(nHarts) || nHarts < 1 || nHarts > 8) throw new RewindError('BAD_CONFIG', `hart count must be 1..8 (QEMU virt's limit per socket), not ${nHarts}`);
+    const shift = config.shift ?? 0;
+    if (!Number.isInteger(shift) || shift < 0 || shift > 10) throw new RewindError('BAD_CONFIG', `icount shift must be 0..10, not ${shift}`);
+    this.ramBytes = ramMiB * 1024 * 1024;
+    this.clock = new VirtualClock(shift);
+    this.bus = new SystemBus(this.ramBytes);
+    this.harts = [];
+    for (let i = 0; i < nHarts; i++) this.harts.push(new Hart(i, this.bus, this.clock));
+    this.clint = new Clint(this.clock, this.harts.map((h) => h.irqLine(MIP_MTIP)), this.harts.map((h) => h.irqLine(MIP_MSIP)));
+    this.plic = new Plic({ harts: nHarts, meip: this.harts.map((h) => h.irqLine(MIP_MEIP)) });
+    const out = config.onOutput ?? (() => undefined);
+    this.uart = new Uart16550({ irq: this.plic.source(UART_IRQ), transmit: out });
+    this.rtc = new GoldfishRtc({ hostNowNs: config.hostNowNs ?? defaultHostNowNs, irq: this.plic.source(RTC_IRQ) });
+    const finisher = new SifiveTest({ onExit: (code) => { this.exitCode = code; } });
+    for (const d of [this.clint, this.plic, this.uart, this.rtc, finisher]) this.bus.addDevice(d);
+    this.reset(RAM_BASE);
+  }
+
+  /** Puts every hart at the reset vector, which jumps to `entry`. */
+  private reset(entry: number): void {
+    this.bus.setRom(ROM_BASE, buildResetRom(entry, fdtAddress(RAM_BASE, this.ramBytes)));
+    for (const h of this.harts) h.pc = ROM_BASE;
+  }
+
+  /** Loads an ELF executable (bytes of the file) and points the reset vector at its entry. */
+  loadElf(bytes: Uint8Array, what = 'ELF file'): ElfImage {
+    const elf = parseElf(bytes, what);
+    for (const seg of elf.segments) {
+      const off = seg.paddr - RAM_BASE;
+      if (off < 0 || off + seg.memSize > this.ramBytes) {
+        const hex = (n: number) => '0x' + (n >>> 0).toString(16);
+        throw new RewindError('ELF_INVALID', `${what}: segment at ${hex(seg.paddr)}..${hex(seg.paddr + seg.memSize)} lies outside RAM (${hex(RAM_BASE)}..${hex(RAM_BASE + this.ramBytes)})`);
+      }
+    }
+    for (const seg of elf.segments) {
+      this.bus.writeRam(seg.paddr, seg.data);
+      if (seg.memSize > seg.data.length) this.bus.writeRam(seg.paddr + seg.data.length, new Uint8Array(seg.memSize - seg.data.length));
+    }
+    this.htif = Htif.fromElf(elf);
+    if (this.htif) this.bus.watch(this.htif.tohost, 8);
+    this.elf = elf;
+    this.reset(elf.entry);
+    return elf;
+  }
+
+  get icount(): number {
+    return this.clock.icount;
+  }
+
+  /** Queues host input for the UART; the guest receives it as the FIFO accepts it. */
+  pushInput(bytes: Uint8Array): void {
+    for (const b of bytes) this.input.push(b);
+  }
+
+  hasPendingInput(): boolean {
+    return this.inputHead < this.input.length;
+  }
+
+  /**
+   * The main loop's share of a round (QEMU's main-loop thread): fire due timers, and hand the
+   * UART as much pending input as it says it can take (serial_can_receive).
+   */
+  private mainLoop(): void {
+    this.clint.fireDue();
+    if (this.inputHead < this.input.length) {
+      const room = this.uart.canReceive();
+      if (room > 0) {
+        const n = Math.min(room, this.input.length - this.inputHead);
+        this.uart.receive(Uint8Array.from(this.input.slice(this.inputHead, this.inputHead + n)));
+        this.inputHead += n;
+        if (this.inputHead === this.input.length) {
+          this.input.length = 0;
+          this.inputHead = 0;
+        }
+      }
+    }
+  }
+
+  /**
+   * Runs until the guest exits, `maxIcount` instructions have executed in total, or all harts
+   * are idle with nothing that could wake them but input.
+   */
+  run(maxIcount = Infinity): RunResult {
+    const harts = this.harts;
+    const clock = this.clock;
+    for (;;) {
+      if (this.exitCode !== undefined) return { reason: 'exit', exitCode: this.exitCode };
+      if (clock.icount >= maxIcount) return { reason: 'limit', exitCode: 0 };
+      this.mainLoop();
+      const h = harts[this.nextHart];
+      this.nextHart = (this.nextHart + 1) % harts.length;
+      if (h.halted) {
+        if (!h.hasWork()) {
+          if (harts.every((o) => o.halted && !o.hasWork())) {
+            if (this.hasPendingInput() && this.uart.canReceive() > 0) continue;
+            // QEMU's icount_start_warp_timer with sleep=off: jump the clock to the next deadline.
+            const deadline = this.clint.nextDeadlineNs();
+            if (deadline === Infinity) return { reason: 'idle', exitCode: 0 };
+            const now = clock.virtualNs();
+            if (deadline > now) clock.warpNs += deadline - now;
+          }
+          continue;
+        }
+        h.halted = false;
+      }
+      h.takeInterrupt();
+      const timerAt = clock.icountAt(this.clint.nextDeadlineNs());
+      const limit = Math.min(maxIcount, clock.icount + SLICE, timerAt);
+      if (limit <= clock.icount) continue; // a timer is due now: let the main loop fire it
+      h.timerIcount = timerAt;
+      h.execute(limit);
+      if (this.bus.watchHit) this.checkHtif();
+    }
+  }
+
+  private checkHtif(): void {
+    this.bus.watchHit = false;
+    if (!this.htif) return;
+    const code = this.htif.exitCode(this.bus.load(this.htif.tohost, 4));
+    if (code !== undefined) this.exitCode = code;
+  }
+}
