@@ -4,7 +4,7 @@ import { RewindError } from '../errors';
 import { intOption, parse } from './args';
 import { OutputSink } from './hostIo';
 
-export const RUN_USAGE = 'rewind run PROG.elf [--input FILE|-] [--max-insns N] [--shift N] [--harts N] [--ram MiB]';
+export const RUN_USAGE = 'rewind run PROG.elf [--input FILE|-] [--max-insns N] [--shift N] [--harts N] [--ram MiB] [--no-jit]';
 
 /** Exit codes of the CLI beyond the guest's own (0..255 from the test device or HTIF). */
 export const EXIT_USAGE = 2;
@@ -26,7 +26,7 @@ export function readElfFile(path: string): Uint8Array {
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     input: { type: 'string' }, 'max-insns': { type: 'string' }, shift: { type: 'string' },
-    harts: { type: 'string' }, ram: { type: 'string' },
+    harts: { type: 'string' }, ram: { type: 'string' }, 'no-jit': { type: 'boolean' },
   }, RUN_USAGE);
   if (positionals.length !== 1) throw new RewindError('USAGE', `expected one ELF file (usage: ${RUN_USAGE})`);
   const out = new OutputSink(1);
@@ -34,6 +34,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     ramMiB: intOption(values.ram, 'ram', 128, 1, 2047),
     harts: intOption(values.harts, 'harts', 1, 1, 8),
     shift: intOption(values.shift, 'shift', 0, 0, 10),
+    jit: !values['no-jit'],
     onOutput: out.put,
   });
   const maxInsns = intOption(values['max-insns'], 'max-insns', Number.MAX_SAFE_INTEGER, 1);

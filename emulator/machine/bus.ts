@@ -1,4 +1,5 @@
 import { MmioDevice } from './device';
+import { BlockCache, LINE_SHIFT } from '../cpu/blockCache';
 
 export const RAM_BASE = 0x80000000;
 /**
@@ -7,12 +8,6 @@ export const RAM_BASE = 0x80000000;
  * address below RAM. One xor and one compare replace a subtract and two compares on every access.
  */
 export const RAM_XOR = RAM_BASE | 0;
-
-/** log2 of the decode cache size: 2^18 entries cover 512 KiB of code without conflicts. */
-const DECODE_BITS = 18;
-export const DECODE_MASK = (1 << DECODE_BITS) - 1;
-/** A tag no even pc can match. */
-export const NO_TAG = 1;
 
 /**
  * The physical address space of the virt board: RAM, the boot ROM and the MMIO devices, plus
@@ -24,11 +19,12 @@ export class SystemBus {
   readonly ram16: Uint16Array;
   readonly ram32: Int32Array;
   readonly ramSize: number;
-  /** One flag per 4 KiB RAM page: set once an instruction has been decoded from that page. */
-  readonly codePages: Uint8Array;
-  readonly decodeTag = new Int32Array(1 << DECODE_BITS).fill(NO_TAG);
-  readonly decodeWord = new Int32Array(1 << DECODE_BITS);
-  readonly decodeImm = new Int32Array(1 << DECODE_BITS);
+  /**
+   * Flags per 64-byte RAM granule: bit 0, decoded code lives there (BlockCache); bit 1, the
+   * HTIF mailbox. A store into a flagged granule takes the slow path in noteRamWrite.
+   */
+  readonly lines: Uint8Array;
+  readonly blocks: BlockCache;
   private readonly devices: MmioDevice[] = [];
   private rom: Uint8Array = new Uint8Array(0);
   private romBase = 0;
@@ -43,7 +39,8 @@ export class SystemBus {
     this.ram8 = new Uint8Array(buf);
     this.ram16 = new Uint16Array(buf);
     this.ram32 = new Int32Array(buf);
-    this.codePages = new Uint8Array(ramBytes >>> 12);
+    this.lines = new Uint8Array(Math.ceil(ramBytes / (1 << LINE_SHIFT)));
+    this.blocks = new BlockCache(this, this.lines, RAM_XOR, ramBytes);
   }
 
   addDevice(d: MmioDevice): void {
@@ -64,7 +61,6 @@ export class SystemBus {
   fetch16(addr: number): number {
     const off = (addr ^ RAM_XOR) | 0;
     if (off >= 0 && off < this.ramSize) {
-      this.codePages[off >>> 12] |= 1;
       return this.ram16[off >>> 1];
     }
     const r = addr - this.romBase;
@@ -131,28 +127,19 @@ export class SystemBus {
   watch(addr: number, len: number): void {
     this.watchLo = addr - RAM_BASE;
     this.watchHi = this.watchLo + len;
-    for (let p = this.watchLo >>> 12; p <= (this.watchHi - 1) >>> 12; p++) this.codePages[p] |= 2;
+    for (let l = this.watchLo >>> LINE_SHIFT; l <= (this.watchHi - 1) >>> LINE_SHIFT; l++) this.lines[l] |= 2;
   }
 
   /**
-   * Called after any write to RAM at [off, off+len) that touches a page flagged in codePages:
-   * drops decoded instructions it overlaps, and notes writes to the watched range.
+   * Called after a write to RAM at [off, off+len) when a granule it touches is flagged: drops
+   * decoded code it may have overwritten, and notes writes to the watched range.
    */
   noteRamWrite(off: number, len: number): void {
-    if (!this.codePages[off >>> 12] && !this.codePages[(off + len - 1) >>> 12]) return;
-    if (off < this.watchHi && off + len > this.watchLo) this.watchHit = true;
-    // An instruction starting up to 2 bytes before the write can overlap it.
-    const first = (off - 2) & ~1;
-    for (let h = first; h < off + len; h += 2) {
-      const pc = (h + RAM_BASE) | 0;
-      const idx = (pc >>> 1) & DECODE_MASK;
-      if (this.decodeTag[idx] === pc) this.decodeTag[idx] = NO_TAG;
-    }
-  }
-
-  /** fence.i and snapshot loads: forget every decoded instruction. */
-  flushDecodeCache(): void {
-    this.decodeTag.fill(NO_TAG);
+    const lines = this.lines;
+    let flags = 0;
+    for (let l = off >>> LINE_SHIFT; l <= (off + len - 1) >>> LINE_SHIFT; l++) flags |= lines[l];
+    if (flags & 1) this.blocks.flush();
+    if (flags & 2 && off < this.watchHi && off + len > this.watchLo) this.watchHit = true;
   }
 
   /** Host-side bulk write (ELF loading, debugger memory writes). */

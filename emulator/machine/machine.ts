@@ -21,6 +21,8 @@ export interface MachineConfig {
   shift?: number;
   /** The host's wall clock in ns, read by the Goldfish RTC (the one nondeterministic input). */
   hostNowNs?: () => bigint;
+  /** Compile hot blocks to JavaScript (default); false runs the pure interpreter. */
+  jit?: boolean;
   /** Receives every byte the guest writes to the UART. */
   onOutput?: (byte: number) => void;
 }
@@ -78,6 +80,7 @@ export class Machine {
     this.ramBytes = ramMiB * 1024 * 1024;
     this.clock = new VirtualClock(shift);
     this.bus = new SystemBus(this.ramBytes);
+    this.bus.blocks.jit = config.jit ?? true;
     this.harts = [];
     for (let i = 0; i < nHarts; i++) this.harts.push(new Hart(i, this.bus, this.clock));
     this.clint = new Clint(this.clock, this.harts.map((h) => h.irqLine(MIP_MTIP)), this.harts.map((h) => h.irqLine(MIP_MSIP)));

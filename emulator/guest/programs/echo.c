@@ -70,14 +70,34 @@ int main(uint32_t hartid, uintptr_t dtb)
     (void)hartid;
     (void)dtb;
 
-    uart_puts("echo: type text, 'q' or Ctrl-D ends\n");
+    /*
+     * Input can start arriving the moment QEMU starts, before we are ready.
+     * Without the FIFO the 16550 holds one byte in RBR and accepts no more
+     * until RBR is read.  Turning the FIFO on *clears* it (QEMU forces the
+     * clear whenever FCR.FE changes), so rescue a byte that is already
+     * waiting first.  Reading RBR also tells QEMU's character backend to
+     * poll the input again; without that read a byte thrown away by the
+     * FIFO clear would leave QEMU's main loop waiting forever.
+     */
+    int have_early = 0;
+    uint8_t early = 0;
+    if (mmio_read8(UART0_BASE + UART_LSR) & UART_LSR_DR) {
+        early = mmio_read8(UART0_BASE + UART_RBR);
+        have_early = 1;
+    }
 
-    /* UART: 8N1 (LCR=3), FIFO on and cleared, receive trigger at 1 byte
-     * (FCR=0x07), OUT2 in MCR (routes the interrupt on a real PC UART;
-     * harmless on QEMU), receive-data interrupt enabled. */
+    /* UART: 8N1 (LCR=3), FIFO on and both FIFOs cleared, receive trigger
+     * level 1 byte (FCR=0x07), OUT2 in MCR (gates the interrupt line on PC
+     * UARTs; harmless on QEMU), receive-data interrupt enabled.  Bytes that
+     * arrive from here on wait in the FIFO until interrupts are on. */
     mmio_write8(UART0_BASE + UART_LCR, 0x03);
     mmio_write8(UART0_BASE + UART_FCR, 0x07);
     mmio_write8(UART0_BASE + UART_MCR, 0x08);
+
+    uart_puts("echo: type text, 'q' or Ctrl-D ends\n");
+    if (have_early)
+        handle_byte(early);
+
     mmio_write8(UART0_BASE + UART_IER, UART_IER_RDI);
 
     /* PLIC: source 10 priority 1 (0 would mean "never"), enabled for
@@ -89,7 +109,8 @@ int main(uint32_t hartid, uintptr_t dtb)
     csr_set(mie, MIE_MEIE);
 
     /* Race-free sleep (see timer.c): WFI with mstatus.MIE clear still wakes
-     * on a pending enabled interrupt, which is taken when MIE is set. */
+     * on a pending enabled interrupt, which is taken when MIE is set.  The
+     * handler exits the program itself when it sees 'q'. */
     for (;;) {
         csr_clear(mstatus, MSTATUS_MIE);
         wfi();
