@@ -56,11 +56,11 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   const t0 = process.hrtime.bigint();
   for (;;) {
-    const stopAt = inputEnded ? maxInsns : Math.min(maxInsns, machine.icount + STREAM_CHUNK);
+    const stopAt = inputEnded && !machine.waitingOnHost() ? maxInsns : Math.min(maxInsns, machine.icount + STREAM_CHUNK);
     const result = machine.run(stopAt);
     out.flush();
     const done = result.reason === 'exit' || (result.reason === 'limit' && machine.icount >= maxInsns)
-      || (result.reason === 'idle' && inputEnded && !machine.hasPendingInput());
+      || (result.reason === 'idle' && inputEnded && !machine.waitingOnHost());
     if (done) return finish(machine, result, t0, maxInsns, input === '-');
     // Streaming stdin: idle guests wait for the next input; busy ones only let pending
     // 'data' events in before running on.
@@ -78,7 +78,8 @@ function finish(machine: Machine, result: RunResult, t0: bigint, maxInsns: numbe
     return EXIT_LIMIT;
   }
   if (result.reason === 'idle') {
-    process.stderr.write('rewind: the guest is idle for good: every hart waits in WFI with no timer armed and no input left\n');
+    const why = machine.hasPendingInput() ? 'input is left but the UART takes no more' : 'no input left';
+    process.stderr.write(`rewind: the guest is idle for good: every hart waits in WFI with no timer armed and ${why}\n`);
     return EXIT_IDLE;
   }
   return result.exitCode;

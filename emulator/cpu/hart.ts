@@ -115,7 +115,7 @@ export class Hart {
   /** The icount at which the next timer fires, set by the machine before each slice. */
   timerIcount = Infinity;
   /** Where a compiled block leaves the next pc. */
-  readonly jitOut = { pc: 0 };
+  readonly jitOut = { pc: 0, at: -1 };
   /** Where a slow path that trapped left the pc (the handler's address). */
   trapPc = 0;
 

@@ -67,13 +67,15 @@ export function execute(h: Hart, limit: number): void {
     if (jit && len <= budget - n) {
       const f = compiled[t];
       if (f !== undefined) {
-        const done = f(x, ram8, ram16, ram32, lines, jitOut);
-        if (done === len) {
-          n += len;
+        const done = f(x, ram8, ram16, ram32, lines, jitOut, budget - n);
+        if (jitOut.at < 0) {
+          n += done;
           pc = jitOut.pc;
           continue;
         }
-        k += done; // the compiled code stopped before an instruction it leaves to us
+        // It stopped before instruction `at` of its last pass, which is ours to run.
+        n += done - jitOut.at;
+        k += jitOut.at;
       } else if (++hits[t] === COMPILE_THRESHOLD) {
         blocks.compile(t);
       }

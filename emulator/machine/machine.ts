@@ -69,6 +69,7 @@ export class Machine {
   private readonly input: number[] = [];
   private inputHead = 0;
   elf?: ElfImage;
+  private readonly hostNowNs: () => bigint;
 
   constructor(readonly config: MachineConfig = {}) {
     const ramMiB = config.ramMiB ?? 128;
@@ -87,7 +88,8 @@ export class Machine {
     this.plic = new Plic({ harts: nHarts, meip: this.harts.map((h) => h.irqLine(MIP_MEIP)) });
     const out = config.onOutput ?? (() => undefined);
     this.uart = new Uart16550({ irq: this.plic.source(UART_IRQ), transmit: out });
-    this.rtc = new GoldfishRtc({ hostNowNs: config.hostNowNs ?? defaultHostNowNs, irq: this.plic.source(RTC_IRQ) });
+    this.hostNowNs = config.hostNowNs ?? defaultHostNowNs;
+    this.rtc = new GoldfishRtc({ hostNowNs: this.hostNowNs, irq: this.plic.source(RTC_IRQ) });
     const finisher = new SifiveTest({ onExit: (code) => { this.exitCode = code; } });
     for (const d of [this.clint, this.plic, this.uart, this.rtc, finisher]) this.bus.addDevice(d);
     this.reset(RAM_BASE);
@@ -134,11 +136,22 @@ export class Machine {
   }
 
   /**
+   * An idle guest can still be woken by the host: an RTC alarm is armed (it runs on host time).
+   * Queued input does not count: run() only reports idle when the UART will take no more.
+   */
+  waitingOnHost(): boolean {
+    return this.rtc.nextAlarmNs() !== null;
+  }
+
+  /**
    * The main loop's share of a round (QEMU's main-loop thread): fire due timers, and hand the
    * UART as much pending input as it says it can take (serial_can_receive).
    */
   private mainLoop(): void {
     this.clint.fireDue();
+    // The RTC alarm runs on host time (QEMU's rtc_clock), so it is only polled while armed.
+    const alarm = this.rtc.nextAlarmNs();
+    if (alarm !== null && this.hostNowNs() >= alarm) this.rtc.fireAlarm();
     if (this.inputHead < this.input.length) {
       const room = this.uart.canReceive();
       if (room > 0) {
