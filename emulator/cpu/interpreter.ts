@@ -208,7 +208,8 @@ export function execute(h: Hart, limit: number): void {
         case Op.BGEU: pc = (x[rs1] >>> 0) >= (x[rs2] >>> 0) ? (spc[k - 1] + imm) | 0 : spc[k]; n += k - k0; continue outer;
         case Op.FENCE_I: blocks.flush(); pc = spc[k]; n += k - k0; continue outer;
         case Op.ECALL: pc = h.trap(Cause.ECALL_M, 0, spc[k - 1]); n += k - k0; continue outer;
-        case Op.EBREAK: pc = h.trap(Cause.BREAKPOINT, spc[k - 1], spc[k - 1]); n += k - k0; continue outer;
+        // QEMU 7.2 leaves mtval 0 for ebreak (the spec allows 0 or the pc).
+        case Op.EBREAK: pc = h.trap(Cause.BREAKPOINT, 0, spc[k - 1]); n += k - k0; continue outer;
         case Op.MRET:
           h.mstatus = ((h.mstatus & MSTATUS_MPIE) ? MSTATUS_MIE : 0) | MSTATUS_MPIE;
           pc = h.mepc | 0;
@@ -229,7 +230,7 @@ export function execute(h: Hart, limit: number): void {
             budget = n; // the write may have changed interrupt state
           } else {
             n--; // QEMU rolls back icount for a CSR access that faults at run time
-            pc = h.trap(Cause.ILLEGAL_INSTRUCTION, 0, spc[k - 1]);
+            pc = h.trap(Cause.ILLEGAL_INSTRUCTION, csrEncoding(w, imm), spc[k - 1]);
           }
           continue outer;
         case Op.FETCH_FAULT:
@@ -256,4 +257,16 @@ export function execute(h: Hart, limit: number): void {
   }
   h.pc = pc;
   h.endSlice(base + n);
+}
+
+/**
+ * The 32-bit encoding of a decoded CSR instruction, for mtval on an illegal CSR access (QEMU
+ * reports the instruction bits, as the spec permits). Compressed forms do not exist for CSR
+ * instructions, so the encoding is exactly recoverable from the decoded fields.
+ */
+function csrEncoding(w: number, csr: number): number {
+  const funct3 = [1, 2, 3, 5, 6, 7][(w & 0xff) - Op.CSRRW];
+  const rd = (w >>> 8) & 31; // the x0 sink (32) maps back to 0
+  const rs1 = (w >>> 14) & 31;
+  return ((csr << 20) | (rs1 << 15) | (funct3 << 12) | (rd << 7) | 0x73) | 0;
 }

@@ -50,6 +50,13 @@ const RTC_IRQ = 11;
  * harts interleave.
  */
 const SLICE = 1 << 14;
+/**
+ * Host input reaches the UART at most once per this many instructions (10 µs of guest time at
+ * shift 0, a byte time of a 1 Mbaud line), or at once when every hart sleeps. Handing it over at
+ * every slice boundary would be legal (QEMU's main loop runs whenever it likes) but would make
+ * input race a guest's UART set-up far more than real QEMU ever does.
+ */
+const INPUT_GAP = 10_000;
 
 const defaultHostNowNs = (): bigint => BigInt(Date.now()) * 1000000n;
 
@@ -68,6 +75,7 @@ export class Machine {
   private nextHart = 0;
   private readonly input: number[] = [];
   private inputHead = 0;
+  private nextInputIcount = 0;
   elf?: ElfImage;
   private readonly hostNowNs: () => bigint;
 
@@ -147,12 +155,13 @@ export class Machine {
    * The main loop's share of a round (QEMU's main-loop thread): fire due timers, and hand the
    * UART as much pending input as it says it can take (serial_can_receive).
    */
-  private mainLoop(): void {
+  private mainLoop(idle = false): void {
     this.clint.fireDue();
     // The RTC alarm runs on host time (QEMU's rtc_clock), so it is only polled while armed.
     const alarm = this.rtc.nextAlarmNs();
     if (alarm !== null && this.hostNowNs() >= alarm) this.rtc.fireAlarm();
-    if (this.inputHead < this.input.length) {
+    if (this.inputHead < this.input.length && (idle || this.clock.icount >= this.nextInputIcount)) {
+      this.nextInputIcount = this.clock.icount + INPUT_GAP;
       const room = this.uart.canReceive();
       if (room > 0) {
         const n = Math.min(room, this.input.length - this.inputHead);
@@ -182,7 +191,10 @@ export class Machine {
       if (h.halted) {
         if (!h.hasWork()) {
           if (harts.every((o) => o.halted && !o.hasWork())) {
-            if (this.hasPendingInput() && this.uart.canReceive() > 0) continue;
+            if (this.hasPendingInput() && this.uart.canReceive() > 0) {
+              this.mainLoop(true);
+              continue;
+            }
             // QEMU's icount_start_warp_timer with sleep=off: jump the clock to the next deadline.
             const deadline = this.clint.nextDeadlineNs();
             if (deadline === Infinity) return { reason: 'idle', exitCode: 0 };
@@ -195,7 +207,8 @@ export class Machine {
       }
       h.takeInterrupt();
       const timerAt = clock.icountAt(this.clint.nextDeadlineNs());
-      const limit = Math.min(maxIcount, clock.icount + SLICE, timerAt);
+      const inputAt = this.hasPendingInput() ? Math.max(this.nextInputIcount, clock.icount + 1) : Infinity;
+      const limit = Math.min(maxIcount, clock.icount + SLICE, timerAt, inputAt);
       if (limit <= clock.icount) continue; // a timer is due now: let the main loop fire it
       h.timerIcount = timerAt;
       h.execute(limit);
