@@ -12,7 +12,9 @@
  *
  * The output depends only on the input bytes, not on how they were split
  * into interrupts; the instruction count, however, depends on when QEMU's
- * I/O thread delivers each byte (see guests.json).
+ * I/O thread delivers each byte (see guests.json).  QEMU 7.2 cannot record
+ * this program with -icount sleep=off: in rr=record mode it never hands
+ * input to a hart sleeping in WFI (README.md, "echo and host timing").
  */
 #include "lib.h"
 #include "trap_frame.h"
@@ -71,32 +73,48 @@ int main(uint32_t hartid, uintptr_t dtb)
     (void)dtb;
 
     /*
-     * Input can start arriving the moment QEMU starts, before we are ready.
-     * Without the FIFO the 16550 holds one byte in RBR and accepts no more
-     * until RBR is read.  Turning the FIFO on *clears* it (QEMU forces the
-     * clear whenever FCR.FE changes), so rescue a byte that is already
-     * waiting first.  Reading RBR also tells QEMU's character backend to
-     * poll the input again; without that read a byte thrown away by the
-     * FIFO clear would leave QEMU's main loop waiting forever.
+     * Input can arrive from the moment QEMU starts, before we are ready, and
+     * we must not lose any of it:
+     *  - Without the FIFO the 16550 holds one byte in RBR.  QEMU then offers
+     *    it no more input until RBR is read; the read "kicks" QEMU's main
+     *    loop, which delivers the next byte a few microseconds later.
+     *  - Turning the FIFO on clears it (QEMU forces the clear whenever
+     *    FCR.FE changes), so a byte delivered between our rescue read and
+     *    the FCR write would be lost (seen in about 1 run in 8).
+     * So: switch to loopback mode first (MCR.LOOP — on real hardware it
+     * disconnects the receiver from the line; in QEMU a read in loopback
+     * mode does not kick the main loop), rescue a byte already waiting,
+     * turn the FIFO on (FCR=0x07: enable, clear both, trigger level 1
+     * byte), leave loopback, and only then kick input delivery with a
+     * read of RBR — checking LSR.DR first so that a byte which did arrive
+     * is treated as data.
      */
     int have_early = 0;
     uint8_t early = 0;
+    mmio_write8(UART0_BASE + UART_LCR, 0x03);           /* 8N1 */
+    mmio_write8(UART0_BASE + UART_MCR, 0x10);           /* LOOP */
     if (mmio_read8(UART0_BASE + UART_LSR) & UART_LSR_DR) {
         early = mmio_read8(UART0_BASE + UART_RBR);
         have_early = 1;
     }
-
-    /* UART: 8N1 (LCR=3), FIFO on and both FIFOs cleared, receive trigger
-     * level 1 byte (FCR=0x07), OUT2 in MCR (gates the interrupt line on PC
-     * UARTs; harmless on QEMU), receive-data interrupt enabled.  Bytes that
-     * arrive from here on wait in the FIFO until interrupts are on. */
-    mmio_write8(UART0_BASE + UART_LCR, 0x03);
     mmio_write8(UART0_BASE + UART_FCR, 0x07);
-    mmio_write8(UART0_BASE + UART_MCR, 0x08);
+    mmio_write8(UART0_BASE + UART_MCR, 0x08);           /* OUT2, LOOP off */
+    int have_second = 0;
+    uint8_t second = 0;
+    if (mmio_read8(UART0_BASE + UART_LSR) & UART_LSR_DR) {
+        second = mmio_read8(UART0_BASE + UART_RBR);
+        have_second = 1;
+    } else {
+        (void)mmio_read8(UART0_BASE + UART_RBR);        /* empty: just the kick */
+    }
 
+    /* Bytes that arrive from here on wait in the FIFO until the receive
+     * interrupt is enabled below. */
     uart_puts("echo: type text, 'q' or Ctrl-D ends\n");
     if (have_early)
         handle_byte(early);
+    if (have_second)
+        handle_byte(second);
 
     mmio_write8(UART0_BASE + UART_IER, UART_IER_RDI);
 
