@@ -1,6 +1,6 @@
 import { Op } from './opcodes';
 import { decode16, decode32, decoded } from './decode';
-import { CompiledBlock, compileBlock } from './blockCompiler';
+import { BlockSource, CompiledBlock, compileBlock } from './blockCompiler';
 
 /** log2 of the number of block-cache slots (direct-mapped on the block's start pc). */
 const TAG_BITS = 16;
@@ -29,7 +29,7 @@ export interface CodeSource {
  * followed by one sentinel slot whose pc is the block's fall-through address, so the
  * interpreter can always resume at `slotPc[k]` after the last slot it ran.
  */
-export class BlockCache {
+export class BlockCache implements BlockSource {
   readonly tag = new Int32Array(1 << TAG_BITS).fill(NO_TAG);
   readonly start = new Int32Array(1 << TAG_BITS);
   readonly length = new Int32Array(1 << TAG_BITS);
@@ -107,8 +107,15 @@ export class BlockCache {
     return t;
   }
 
+  /** The decoded block that starts at pc, if the cache holds one (for the compiler to inline). */
+  find(pc: number): { start: number; length: number; hits: number } | undefined {
+    const t = BlockCache.slot(pc);
+    if (this.tag[t] !== pc) return undefined;
+    return { start: this.start[t], length: this.length[t], hits: this.hits[t] };
+  }
+
   compile(t: number): CompiledBlock {
-    const f = compileBlock(this.slotWord, this.slotImm, this.slotPc, this.start[t], this.length[t], this.ramSize);
+    const f = compileBlock(this, this.start[t], this.length[t], this.ramSize);
     this.compiled[t] = f;
     return f;
   }

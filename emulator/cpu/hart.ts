@@ -9,9 +9,6 @@ import { IrqLine } from '../machine/device';
 
 const INTERRUPT = 0x80000000;
 
-/** Outcome of a slow-path memory access. */
-const enum Access { RAM, MMIO, FAULT }
-
 /**
  * One RV32IMAC machine-mode hart: its architectural state and the interpreter.
  *
