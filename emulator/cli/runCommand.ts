@@ -59,7 +59,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     const stopAt = inputEnded && !machine.waitingOnHost() ? maxInsns : Math.min(maxInsns, machine.icount + STREAM_CHUNK);
     const result = machine.run(stopAt);
     out.flush();
-    const done = result.reason === 'exit' || (result.reason === 'limit' && machine.icount >= maxInsns)
+    const done = result.reason === 'exit' || result.reason === 'stuck' || (result.reason === 'limit' && machine.icount >= maxInsns)
       || (result.reason === 'idle' && inputEnded && !machine.waitingOnHost());
     if (done) return finish(machine, result, t0, maxInsns, input === '-');
     // Streaming stdin: idle guests wait for the next input; busy ones only let pending
@@ -76,6 +76,11 @@ function finish(machine: Machine, result: RunResult, t0: bigint, maxInsns: numbe
   if (result.reason === 'limit') {
     process.stderr.write(`rewind: stopped at the instruction limit (--max-insns ${maxInsns}) at pc 0x${(machine.harts[0].pc >>> 0).toString(16)}\n`);
     return EXIT_LIMIT;
+  }
+  if (result.reason === 'stuck') {
+    const h = machine.harts.find((x) => x.stuck)!;
+    process.stderr.write(`rewind: the guest is stuck: hart ${h.hartId} cannot fetch its trap handler at 0x${(h.pc >>> 0).toString(16)} (mtvec points at unmapped memory), so it would trap there forever\n`);
+    return EXIT_IDLE;
   }
   if (result.reason === 'idle') {
     const why = machine.hasPendingInput() ? 'input is left but the UART takes no more' : 'no input left';

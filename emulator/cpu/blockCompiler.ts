@@ -183,6 +183,9 @@ export function compileBlock(src: BlockSource, k0: number, len: number, ramSize:
     if (!next) break;
     const nb: { start: number; length: number } = next;
     acc += n;
+    // Never run past `room`: the machine's timers and the other harts depend on slices ending
+    // exactly where the interpreter's would.
+    code.push(`if (done + ${acc + nb.length} > room) ${exitTo(hex(nextPc), acc)}`);
     inTrace.add(nextPc);
     total += nb.length;
     k = nb.start;

@@ -37,6 +37,8 @@ export class Hart {
   retired = 0;
   private instretOffset = 0;
   private cycleOffset = 0;
+  /** Trapping forever on an instruction fetch at the trap handler's own address. */
+  stuck = false;
   /** In WFI, waiting for (mip & mie) != 0. */
   halted = false;
   /** LR/SC reservation: address and the value LR saw (QEMU's load_res / load_val). */
@@ -57,9 +59,15 @@ export class Hart {
     };
   }
 
+  /**
+   * minstret. A CSR instruction reads the value from before it retires (unprivileged spec
+   * §10.1), but `retired` already counts it while it runs: csrRetiring takes it off again.
+   */
   instret(): number {
-    return this.retired + this.instretOffset;
+    return this.retired + this.instretOffset - this.csrRetiring;
   }
+  private csrRetiring = 0;
+  /** A write replaces the increment of the instruction that makes it (spec §10.1). */
   setInstret(v: number): void {
     this.instretOffset = v - this.retired;
   }
@@ -236,14 +244,19 @@ export class Hart {
     const isWrite = op === Op.CSRRW || op === Op.CSRRWI;
     // csrrw with rd = x0 does not read; csrrs/csrrc with rs1 = x0 (or uimm = 0) do not write.
     const writes = isWrite || rs1 !== 0;
-    const old = csrRead(this, csr);
-    if (old === undefined) return false;
-    if (writes) {
-      const nv = isWrite ? src : op === Op.CSRRS || op === Op.CSRRSI ? old | src : old & ~src;
-      if (!csrWrite(this, csr, nv)) return false;
+    this.csrRetiring = 1;
+    try {
+      const old = csrRead(this, csr);
+      if (old === undefined) return false;
+      if (writes) {
+        const nv = isWrite ? src : op === Op.CSRRS || op === Op.CSRRSI ? old | src : old & ~src;
+        if (!csrWrite(this, csr, nv)) return false;
+      }
+      if (rd !== X0_SINK) this.x[rd] = old | 0;
+      return true;
+    } finally {
+      this.csrRetiring = 0;
     }
-    if (rd !== X0_SINK) this.x[rd] = old | 0;
-    return true;
   }
 
   /**

@@ -237,6 +237,12 @@ export function execute(h: Hart, limit: number): void {
           // QEMU raises the fetch fault before translating anything: nothing is counted.
           pc = h.trap(Cause.FETCH_ACCESS, imm, spc[k - 1]);
           n += k - k0 - 1;
+          if (pc === spc[k - 1]) {
+            // mtvec points at the unfetchable address itself: the hart would trap there forever
+            // without executing (or counting) anything, so no instruction limit could stop it.
+            h.stuck = true;
+            budget = n;
+          }
           continue outer;
         default: // Op.ILLEGAL: counted, as QEMU ends the TB with the exception
           pc = h.trap(Cause.ILLEGAL_INSTRUCTION, imm, spc[k - 1]);

@@ -33,7 +33,9 @@ export type StopReason =
   /** The instruction limit given to run() was reached. */
   | 'limit'
   /** Every hart waits in WFI with no timer armed: only input can wake it. */
-  | 'idle';
+  | 'idle'
+  /** A hart traps forever fetching its own trap handler (mtvec points at unmapped memory). */
+  | 'stuck';
 
 export interface RunResult {
   reason: StopReason;
@@ -213,6 +215,7 @@ export class Machine {
       h.timerIcount = timerAt;
       h.execute(limit);
       if (this.bus.watchHit) this.checkHtif();
+      if (h.stuck) return { reason: 'stuck', exitCode: 0 };
     }
   }
 

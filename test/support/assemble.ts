@@ -9,7 +9,9 @@
  * macros is prepended (it emits no code):
  *
  *   EXIT              exit through the SiFive test device (clobbers t5, t6)
- *   SET_MTVEC label   mtvec = label (clobbers t6)
+ *   SET_MTVEC label   mtvec = label (clobbers t6). The label must be 4-byte aligned (put
+ *                     `.balign 4` before it): with compressed code a label can land on 2 mod 4,
+ *                     which mtvec reads as reserved MODE 2, and the hart ignores the write.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
