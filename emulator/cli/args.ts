@@ -9,7 +9,10 @@ export function parse(argv: string[], options: Options, usage: string): { values
     const r = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
   } catch (e) {
-    throw new RewindError('USAGE', `${(e as Error).message.split('\n')[0]} (usage: ${usage})`);
+    // Node's messages run on ("To specify a positional argument starting with a '-' ..."):
+    // keep their first sentence.
+    const first = (e as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '');
+    throw new RewindError('USAGE', `${first} (usage: ${usage})`);
   }
 }
 

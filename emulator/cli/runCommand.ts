@@ -39,6 +39,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   });
   const maxInsns = intOption(values['max-insns'], 'max-insns', Number.MAX_SAFE_INTEGER, 1);
   machine.loadElf(readElfFile(positionals[0]), positionals[0]);
+  for (const w of machine.loadWarnings) process.stderr.write(`rewind: warning: ${w}\n`);
 
   const input = values.input as string | undefined;
   let inputEnded = true;

@@ -79,6 +79,8 @@ export class Machine {
   private inputHead = 0;
   private nextInputIcount = 0;
   elf?: ElfImage;
+  /** What loadElf had to leave out, for the CLI to print. */
+  loadWarnings: string[] = [];
   private readonly hostNowNs: () => bigint;
 
   constructor(readonly config: MachineConfig = {}) {
@@ -114,16 +116,26 @@ export class Machine {
   /** Loads an ELF executable (bytes of the file) and points the reset vector at its entry. */
   loadElf(bytes: Uint8Array, what = 'ELF file'): ElfImage {
     const elf = parseElf(bytes, what);
+    const hex = (n: number) => '0x' + (n >>> 0).toString(16);
+    const ramEnd = RAM_BASE + this.ramBytes;
+    this.loadWarnings = [];
     for (const seg of elf.segments) {
-      const off = seg.paddr - RAM_BASE;
-      if (off < 0 || off + seg.memSize > this.ramBytes) {
-        const hex = (n: number) => '0x' + (n >>> 0).toString(16);
-        throw new RewindError('ELF_INVALID', `${what}: segment at ${hex(seg.paddr)}..${hex(seg.paddr + seg.memSize)} lies outside RAM (${hex(RAM_BASE)}..${hex(RAM_BASE + this.ramBytes)})`);
+      const lo = Math.max(seg.paddr, RAM_BASE);
+      const hi = Math.min(seg.paddr + seg.memSize, ramEnd);
+      const range = `${hex(seg.paddr)}..${hex(seg.paddr + seg.memSize)}`;
+      if (lo >= hi) throw new RewindError('ELF_INVALID', `${what}: segment at ${range} lies outside RAM (${hex(RAM_BASE)}..${hex(ramEnd)}); link it for the virt board's RAM`);
+      if (lo > seg.paddr || hi < seg.paddr + seg.memSize) {
+        // ld's default layout maps the ELF headers just below the first section, here below RAM.
+        // QEMU's loader silently drops what has no memory behind it; Rewind does too, but says so.
+        this.loadWarnings.push(`${what}: segment at ${range} extends outside RAM; only ${hex(lo)}..${hex(hi)} is loaded`);
       }
     }
     for (const seg of elf.segments) {
-      this.bus.writeRam(seg.paddr, seg.data);
-      if (seg.memSize > seg.data.length) this.bus.writeRam(seg.paddr + seg.data.length, new Uint8Array(seg.memSize - seg.data.length));
+      const image = new Uint8Array(seg.memSize);
+      image.set(seg.data);
+      const lo = Math.max(seg.paddr, RAM_BASE);
+      const hi = Math.min(seg.paddr + seg.memSize, ramEnd);
+      this.bus.writeRam(lo, image.subarray(lo - seg.paddr, hi - seg.paddr));
     }
     this.htif = Htif.fromElf(elf);
     if (this.htif) this.bus.watch(this.htif.tohost, 8);
