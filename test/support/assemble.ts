@@ -204,3 +204,23 @@ export function csr(h: Hart, n: number): number {
   if (v === undefined) throw new Error(`CSR 0x${n.toString(16)} does not exist`);
   return v >>> 0;
 }
+
+/** A trap handler (mtvec target) that records mcause/mepc/mtval in s9/s10/s11 and exits. */
+export const TRAP_RECORDER = `
+  .balign 4
+trap:
+  csrr s9, mcause
+  csrr s10, mepc
+  csrr s11, mtval
+  EXIT`;
+
+/**
+ * Runs `body` to exit with TRAP_RECORDER installed; s9 = -1 afterwards means no trap was taken.
+ * `mark` says where the `li s9, -1` goes: 'before' the body, or 'after' it (then a trapping
+ * body never reaches it); tests that count instructions depend on which.
+ */
+export function runWithTrapRecorder(body: string, data: string, mark: 'before' | 'after'): Loaded {
+  const pre = mark === 'before' ? '  li s9, -1\n' : '';
+  const post = mark === 'after' ? '  li s9, -1\n' : '';
+  return runProgram(`  SET_MTVEC trap\n${pre}${body}\n${post}  EXIT\n${TRAP_RECORDER}\n  .balign 16\n${data}\n`, 'exit');
+}

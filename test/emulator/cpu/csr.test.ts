@@ -3,19 +3,12 @@
  * RV32IMAC hart (privileged spec v20211203, chapters 2 and 3).
  */
 import assert from 'node:assert/strict';
-import { Loaded, R, csr, loadAsm, runProgram, step, ux } from '../../support/assemble';
-
-const HANDLER = `
-  .balign 4
-trap:
-  csrr s9, mcause
-  csrr s10, mepc
-  csrr s11, mtval
-  EXIT`;
+import { Loaded, R, csr, loadAsm, step, ux } from '../../support/assemble';
+import { runWithTrapRecorder } from '../../support/assemble';
 
 /** Runs `body` with a recording trap handler; s9 = -1 afterwards means no trap was taken. */
 function exec(body: string): Loaded {
-  return runProgram(`  SET_MTVEC trap\n  li s9, -1\n${body}\n  EXIT\n${HANDLER}\n`, 'exit');
+  return runWithTrapRecorder(body, '', 'before');
 }
 
 function assertIllegalAt(l: Loaded, label = 'bad'): void {

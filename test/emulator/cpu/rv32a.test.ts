@@ -3,19 +3,12 @@
  * the exceptions they raise (privileged spec v20211203 §3.7 and table 3.6).
  */
 import assert from 'node:assert/strict';
-import { Loaded, R, runProgram, ux } from '../../support/assemble';
+import { Loaded, R, ux } from '../../support/assemble';
+import { runWithTrapRecorder } from '../../support/assemble';
 
-/** A trap handler that records mcause/mepc/mtval in s9/s10/s11 and exits. */
-const HANDLER = `
-  .balign 4
-trap:
-  csrr s9, mcause
-  csrr s10, mepc
-  csrr s11, mtval
-  EXIT`;
-
+/** Runs `body` with a recording trap handler; s9 = -1 afterwards means no trap was taken. */
 function exec(body: string, data = ''): Loaded {
-  return runProgram(`  SET_MTVEC trap\n${body}\n  li s9, -1\n  EXIT\n${HANDLER}\n  .balign 16\n${data}\n`, 'exit');
+  return runWithTrapRecorder(body, data, 'after');
 }
 
 const word = (l: Loaded, addr: number) => l.m.bus.load(addr, 4);

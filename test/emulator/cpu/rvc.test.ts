@@ -4,18 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { Loaded, R, loadAsm, runProgram, step, ux } from '../../support/assemble';
-
-const HANDLER = `
-  .balign 4
-trap:
-  csrr s9, mcause
-  csrr s10, mepc
-  csrr s11, mtval
-  EXIT`;
+import { runWithTrapRecorder } from '../../support/assemble';
 
 /** Runs `body` with a recording trap handler; s9 = -1 afterwards means no trap was taken. */
 function exec(body: string, data = ''): Loaded {
-  return runProgram(`  SET_MTVEC trap\n  li s9, -1\n${body}\n  EXIT\n${HANDLER}\n  .balign 16\n${data}\n`, 'exit');
+  return runWithTrapRecorder(body, data, 'before');
 }
 
 /** Runs `body` from the very first byte of the image (so `.org` offsets are absolute). */

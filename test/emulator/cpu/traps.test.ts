@@ -6,18 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { Loaded, R, loadAsm, runProgram, step, ux } from '../../support/assemble';
+import { runWithTrapRecorder, TRAP_RECORDER } from '../../support/assemble';
 
-const HANDLER = `
-  .balign 4
-trap:
-  csrr s9, mcause
-  csrr s10, mepc
-  csrr s11, mtval
-  EXIT`;
-
-/** SET_MTVEC (3) + body + handler (3 csrr + EXIT's 4); s9 = -1 if no trap was taken. */
+/** Runs `body` with a recording trap handler; s9 = -1 afterwards means no trap was taken. */
 function exec(body: string, data = ''): Loaded {
-  return runProgram(`  SET_MTVEC trap\n${body}\n  li s9, -1\n  EXIT\n${HANDLER}\n  .balign 16\n${data}\n`, 'exit');
+  return runWithTrapRecorder(body, data, 'after');
 }
 
 const hex = (n: number) => '0x' + (n >>> 0).toString(16);
@@ -67,7 +60,7 @@ describe('traps', () => {
     });
 
     it('a 32-bit instruction whose second half lies past the end of RAM: fetch access fault, mepc = its start, mtval = the missing half', () => {
-      const l = loadAsm(`  SET_MTVEC trap\n  li t0, 0x800ffffe\n  jr t0\n${HANDLER}`);
+      const l = loadAsm(`  SET_MTVEC trap\n  li t0, 0x800ffffe\n  jr t0\n${TRAP_RECORDER}`);
       l.m.bus.writeRam(0x800ffffe, Uint8Array.from([0x13, 0x05])); // low half of addi a0, x0, 1
       step(l, 'exit');
       assert.deepEqual(trapRegs(l), ['0x1', '0x800ffffe', '0x80100000']);
