@@ -180,8 +180,72 @@ export class Hart {
     return Slow.TRAPPED;
   }
 
+  /** Where rareOp leaves the next pc, and how the instruction counts (see rareOp). */
+  nextPc = 0;
+  countAdjust = 0;
+
+  /**
+   * Every instruction the interpreter does not handle inline: system and CSR instructions,
+   * AMOs, illegal encodings and fetch faults. `pc` is the instruction's, `npc` the next one's,
+   * `ic` the icount including it. Leaves the next pc in `nextPc` and in `countAdjust` what to
+   * add to the one count the instruction got: -1 when QEMU would not count it, a WFI's extra
+   * translation-block tail. Returns true when the slice must end.
+   */
+  rareOp(w: number, imm: number, pc: number, npc: number, ic: number): boolean {
+    const op = w & 0xff;
+    this.countAdjust = 0;
+    this.nextPc = npc;
+    switch (op) {
+      case Op.FENCE_I:
+        this.bus.blocks.flush();
+        return false;
+      case Op.ECALL:
+        this.nextPc = this.trap(Cause.ECALL_M, 0, pc);
+        return false;
+      case Op.EBREAK:
+        // QEMU 7.2 leaves mtval 0 for ebreak (the spec allows 0 or the pc).
+        this.nextPc = this.trap(Cause.BREAKPOINT, 0, pc);
+        return false;
+      case Op.MRET:
+        this.mstatus = ((this.mstatus & MSTATUS_MPIE) ? MSTATUS_MIE : 0) | MSTATUS_MPIE;
+        this.nextPc = this.mepc | 0;
+        return true; // interrupts may have become enabled
+      case Op.WFI:
+        this.countAdjust = this.wfi(npc, ic);
+        return true;
+      case Op.CSRRW: case Op.CSRRS: case Op.CSRRC: case Op.CSRRWI: case Op.CSRRSI: case Op.CSRRCI:
+        if (this.csrInstruction(w, imm, ic)) return true; // the write may change interrupt state
+        this.countAdjust = -1; // QEMU rolls back icount for a CSR access that faults at run time
+        this.nextPc = this.trap(Cause.ILLEGAL_INSTRUCTION, csrEncoding(w, imm), pc);
+        return false;
+      case Op.FETCH_FAULT:
+        // QEMU raises the fetch fault before translating anything: nothing is counted.
+        this.countAdjust = -1;
+        this.nextPc = this.trap(Cause.FETCH_ACCESS, imm, pc);
+        if (this.nextPc === pc) {
+          // mtvec points at the unfetchable address itself: the hart would trap there forever
+          // without executing (or counting) anything, so no instruction limit could stop it.
+          this.stuck = true;
+          return true;
+        }
+        return false;
+      case Op.ILLEGAL:
+        // Counted, as QEMU ends the translation block with the exception.
+        this.nextPc = this.trap(Cause.ILLEGAL_INSTRUCTION, imm, pc);
+        return false;
+      default: {
+        const r = this.atomic(w, pc, ic);
+        if (r === Slow.TRAPPED) {
+          this.countAdjust = -1;
+          this.nextPc = this.trapPc;
+        }
+        return r === Slow.END_SLICE;
+      }
+    }
+  }
+
   /** LR/SC and the AMOs, always on this slow path. */
-  atomic(w: number, pc: number, ic: number): Slow {
+  private atomic(w: number, pc: number, ic: number): Slow {
     const op = w & 0xff;
     const x = this.x;
     const a = x[(w >>> 14) & 31];
@@ -310,4 +374,16 @@ export class Hart {
 function endsQemuTb(op: number): boolean {
   return (op >= Op.JAL && op <= Op.BGEU) || (op >= Op.FENCE_I && op <= Op.MRET)
     || (op >= Op.CSRRW && op <= Op.CSRRCI) || op === Op.ILLEGAL;
+}
+
+/**
+ * The 32-bit encoding of a decoded CSR instruction, for mtval on an illegal CSR access (QEMU
+ * reports the instruction bits, as the spec permits). Compressed forms do not exist for CSR
+ * instructions, so the encoding is exactly recoverable from the decoded fields.
+ */
+function csrEncoding(w: number, csr: number): number {
+  const funct3 = [1, 2, 3, 5, 6, 7][(w & 0xff) - Op.CSRRW];
+  const rd = (w >>> 8) & 31; // the x0 sink (32) maps back to 0
+  const rs1 = (w >>> 14) & 31;
+  return ((csr << 20) | (rs1 << 15) | (funct3 << 12) | (rd << 7) | 0x73) | 0;
 }

@@ -1,6 +1,4 @@
 import { Op } from './opcodes';
-import { Cause } from './traps';
-import { MSTATUS_MIE, MSTATUS_MPIE } from './csr';
 import type { Hart } from './hart';
 import { RAM_XOR } from '../machine/bus';
 import { LINE_SHIFT } from './blockCache';
@@ -186,17 +184,6 @@ export function execute(h: Hart, limit: number): void {
           continue outer;
         }
         case Op.FENCE: continue;
-        case Op.LR_W: case Op.SC_W: case Op.AMOSWAP_W: case Op.AMOADD_W: case Op.AMOXOR_W:
-        case Op.AMOAND_W: case Op.AMOOR_W: case Op.AMOMIN_W: case Op.AMOMAX_W:
-        case Op.AMOMINU_W: case Op.AMOMAXU_W: {
-          const r = h.atomic(w, spc[k - 1], base + n + (k - k0));
-          if (r === Slow.CONTINUE) continue;
-          if (r === Slow.TRAPPED) { pc = h.trapPc; n += k - k0 - 1; continue outer; }
-          pc = spc[k];
-          n += k - k0;
-          budget = n;
-          continue outer;
-        }
         // Block-ending instructions: each sets pc and accounts for the block.
         case Op.JAL: x[rd] = spc[k]; pc = (spc[k - 1] + imm) | 0; n += k - k0; continue outer;
         case Op.JALR: { const tgt = (x[rs1] + imm) & ~1; x[rd] = spc[k]; pc = tgt; n += k - k0; continue outer; }
@@ -206,48 +193,16 @@ export function execute(h: Hart, limit: number): void {
         case Op.BGE: pc = x[rs1] >= x[rs2] ? (spc[k - 1] + imm) | 0 : spc[k]; n += k - k0; continue outer;
         case Op.BLTU: pc = (x[rs1] >>> 0) < (x[rs2] >>> 0) ? (spc[k - 1] + imm) | 0 : spc[k]; n += k - k0; continue outer;
         case Op.BGEU: pc = (x[rs1] >>> 0) >= (x[rs2] >>> 0) ? (spc[k - 1] + imm) | 0 : spc[k]; n += k - k0; continue outer;
-        case Op.FENCE_I: blocks.flush(); pc = spc[k]; n += k - k0; continue outer;
-        case Op.ECALL: pc = h.trap(Cause.ECALL_M, 0, spc[k - 1]); n += k - k0; continue outer;
-        // QEMU 7.2 leaves mtval 0 for ebreak (the spec allows 0 or the pc).
-        case Op.EBREAK: pc = h.trap(Cause.BREAKPOINT, 0, spc[k - 1]); n += k - k0; continue outer;
-        case Op.MRET:
-          h.mstatus = ((h.mstatus & MSTATUS_MPIE) ? MSTATUS_MIE : 0) | MSTATUS_MPIE;
-          pc = h.mepc | 0;
-          n += k - k0;
-          budget = n; // interrupts may have become enabled
-          continue outer;
-        case Op.WFI: {
-          pc = spc[k];
-          n += k - k0;
-          n += h.wfi(pc, base + n);
-          budget = n;
+        default: {
+          // Everything rare (system and CSR instructions, AMOs, traps by construction) goes
+          // through one call site, so V8 has seen it early and the hot switch stays optimised.
+          const ic = base + n + (k - k0);
+          const end = h.rareOp(w, imm, spc[k - 1], spc[k], ic);
+          n += k - k0 + h.countAdjust;
+          pc = h.nextPc;
+          if (end) budget = n;
           continue outer;
         }
-        case Op.CSRRW: case Op.CSRRS: case Op.CSRRC: case Op.CSRRWI: case Op.CSRRSI: case Op.CSRRCI:
-          n += k - k0;
-          if (h.csrInstruction(w, imm, base + n)) {
-            pc = spc[k];
-            budget = n; // the write may have changed interrupt state
-          } else {
-            n--; // QEMU rolls back icount for a CSR access that faults at run time
-            pc = h.trap(Cause.ILLEGAL_INSTRUCTION, csrEncoding(w, imm), spc[k - 1]);
-          }
-          continue outer;
-        case Op.FETCH_FAULT:
-          // QEMU raises the fetch fault before translating anything: nothing is counted.
-          pc = h.trap(Cause.FETCH_ACCESS, imm, spc[k - 1]);
-          n += k - k0 - 1;
-          if (pc === spc[k - 1]) {
-            // mtvec points at the unfetchable address itself: the hart would trap there forever
-            // without executing (or counting) anything, so no instruction limit could stop it.
-            h.stuck = true;
-            budget = n;
-          }
-          continue outer;
-        default: // Op.ILLEGAL: counted, as QEMU ends the TB with the exception
-          pc = h.trap(Cause.ILLEGAL_INSTRUCTION, imm, spc[k - 1]);
-          n += k - k0;
-          continue outer;
       }
       // A load or store the inline path did not take.
       const r = h.memSlow(w, imm, spc[k - 1], base + n + (k - k0));
@@ -265,14 +220,3 @@ export function execute(h: Hart, limit: number): void {
   h.endSlice(base + n);
 }
 
-/**
- * The 32-bit encoding of a decoded CSR instruction, for mtval on an illegal CSR access (QEMU
- * reports the instruction bits, as the spec permits). Compressed forms do not exist for CSR
- * instructions, so the encoding is exactly recoverable from the decoded fields.
- */
-function csrEncoding(w: number, csr: number): number {
-  const funct3 = [1, 2, 3, 5, 6, 7][(w & 0xff) - Op.CSRRW];
-  const rd = (w >>> 8) & 31; // the x0 sink (32) maps back to 0
-  const rs1 = (w >>> 14) & 31;
-  return ((csr << 20) | (rs1 << 15) | (funct3 << 12) | (rd << 7) | 0x73) | 0;
-}
