@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decodeReplayLog, replayEventName, replayInstructionCount } from '../support/qemuReplayIcount';
 
-// Logs recorded by QEMU 7.2.22 on Debian 12 (shared/fixtures/qemu-7.2), with the totals an
+// Logs recorded by QEMU 7.2.22 on Debian 12 (test/fixtures/qemu-7.2), with the totals an
 // independent reader found (expected.json).
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'qemu-7.2');
 
