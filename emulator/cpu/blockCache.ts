@@ -97,6 +97,7 @@ export class BlockCache implements BlockSource {
       p = (p + len) | 0;
       if (endsBlock(w & 0xff) || (p >>> 12) !== page) break;
     }
+    fuseClosingBranch(this.slotWord, first, k);
     this.slotPc[k] = p; // sentinel: where execution continues after the block
     this.used = k + 1;
     this.tag[t] = cacheable ? pc : NO_TAG;
@@ -148,4 +149,35 @@ export class BlockCache implements BlockSource {
 export function endsBlock(op: number): boolean {
   return (op >= Op.JAL && op <= Op.BGEU) || (op >= Op.FENCE_I && op <= Op.CSRRCI)
     || op === Op.ILLEGAL || op === Op.FETCH_FAULT;
+}
+
+/** The ALU + branch pairs the interpreter runs as one dispatch, by [alu op, branch op]. */
+const FUSIONS: [Op, Op, Op][] = [
+  [Op.ADDI, Op.BNE, Op.ADDI_BNE],
+  [Op.ADD, Op.BNE, Op.ADD_BNE],
+  [Op.ADD, Op.BLTU, Op.ADD_BLTU],
+  [Op.XOR, Op.BNE, Op.XOR_BNE],
+];
+
+/** Marks the instruction before a block's closing branch as fused with it, where a pair fits. */
+function fuseClosingBranch(word: Int32Array, first: number, end: number): void {
+  if (end - first < 2) return;
+  const alu = word[end - 2] & 0xff;
+  const br = word[end - 1] & 0xff;
+  for (const [a, b, fused] of FUSIONS) {
+    if (a === alu && b === br) {
+      word[end - 2] = (word[end - 2] & ~0xff) | fused;
+      return;
+    }
+  }
+}
+
+/** The plain operation of a slot, undoing the fusion mark (for the compiler and tools). */
+export function unfused(op: number): number {
+  switch (op) {
+    case Op.ADDI_BNE: return Op.ADDI;
+    case Op.ADD_BNE: case Op.ADD_BLTU: return Op.ADD;
+    case Op.XOR_BNE: return Op.XOR;
+    default: return op;
+  }
 }

@@ -1,6 +1,6 @@
 import { Op } from './opcodes';
 import { mulh, mulhsu, mulhu } from './mulDiv';
-import { LINE_SHIFT } from './blockCache';
+import { LINE_SHIFT, unfused } from './blockCache';
 import { RAM_XOR } from '../machine/bus';
 
 /** Where a compiled block reports how it ended. */
@@ -110,7 +110,7 @@ export function compileBlock(src: BlockSource, k0: number, len: number, ramSize:
         next = b;
         nextPc = on;
       };
-      switch (w & 0xff) {
+      switch (unfused(w & 0xff)) {
         case Op.ADDI: code.push(`${X} = (${A} + ${hex(im)}) | 0;`); break;
         case Op.LUI: code.push(`${X} = ${hex(im)};`); break;
         case Op.AUIPC: code.push(`${X} = ${hex((pc + im) | 0)};`); break;

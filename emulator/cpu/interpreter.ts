@@ -184,6 +184,40 @@ export function execute(h: Hart, limit: number): void {
           continue outer;
         }
         case Op.FENCE: continue;
+        // Fused pairs (see BlockCache): the ALU part, then the closing branch in the next slot
+        // unless the slice ends between the two.
+        case Op.ADDI_BNE: {
+          x[rd] = (x[rs1] + imm) | 0;
+          if (k === kend) continue;
+          const b = sw[k++];
+          pc = x[(b >>> 14) & 31] !== x[(b >>> 19) & 31] ? (spc[k - 1] + si[k - 1]) | 0 : spc[k];
+          n += k - k0;
+          continue outer;
+        }
+        case Op.ADD_BNE: {
+          x[rd] = (x[rs1] + x[rs2]) | 0;
+          if (k === kend) continue;
+          const b = sw[k++];
+          pc = x[(b >>> 14) & 31] !== x[(b >>> 19) & 31] ? (spc[k - 1] + si[k - 1]) | 0 : spc[k];
+          n += k - k0;
+          continue outer;
+        }
+        case Op.ADD_BLTU: {
+          x[rd] = (x[rs1] + x[rs2]) | 0;
+          if (k === kend) continue;
+          const b = sw[k++];
+          pc = (x[(b >>> 14) & 31] >>> 0) < (x[(b >>> 19) & 31] >>> 0) ? (spc[k - 1] + si[k - 1]) | 0 : spc[k];
+          n += k - k0;
+          continue outer;
+        }
+        case Op.XOR_BNE: {
+          x[rd] = x[rs1] ^ x[rs2];
+          if (k === kend) continue;
+          const b = sw[k++];
+          pc = x[(b >>> 14) & 31] !== x[(b >>> 19) & 31] ? (spc[k - 1] + si[k - 1]) | 0 : spc[k];
+          n += k - k0;
+          continue outer;
+        }
         // Block-ending instructions: each sets pc and accounts for the block.
         case Op.JAL: x[rd] = spc[k]; pc = (spc[k - 1] + imm) | 0; n += k - k0; continue outer;
         case Op.JALR: { const tgt = (x[rs1] + imm) & ~1; x[rd] = spc[k]; pc = tgt; n += k - k0; continue outer; }
