@@ -1,13 +1,24 @@
 import { RewindError } from './errors';
-import { RUN_USAGE, runCommand, EXIT_USAGE } from './cli/runCommand';
+import { RUN_USAGE, runCommand } from './cli/runCommand';
+import { EXIT_USAGE } from './cli/driveMachine';
+import { dumpCommand } from './cli/dumpCommand';
+import { RECORD_USAGE, recordCommand } from './cli/recordCommand';
+import { REPLAY_USAGE, replayCommand } from './cli/replayCommand';
 
 const USAGE = `usage:
-  ${RUN_USAGE}`;
+  ${RUN_USAGE}
+  ${RECORD_USAGE}
+  ${REPLAY_USAGE}
+  rewind dump FILE [--kind K] [--from N] [--to M] [--json]
+  rewind locks FILE [--json]`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'run': return runCommand(rest);
+    case 'dump': return dumpCommand(rest);
+    case 'record': return recordCommand(rest);
+    case 'replay': return replayCommand(rest);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE + '\n');
       return cmd === undefined ? EXIT_USAGE : 0;

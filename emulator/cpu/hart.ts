@@ -124,9 +124,12 @@ export class Hart {
   /** Where a slow path that trapped left the pc (the handler's address). */
   trapPc = 0;
 
-  /** Runs this hart until the icount reaches `limit` or the slice must end (interpreter.ts). */
-  execute(limit: number): void {
-    execute(this, limit);
+  /**
+   * Runs this hart until the icount reaches `limit` or the slice must end (interpreter.ts);
+   * true when the guest ended it early.
+   */
+  execute(limit: number): boolean {
+    return execute(this, limit);
   }
 
   beginSlice(ic: number): void {

@@ -25,10 +25,12 @@ export const enum Slow {
  * one the pc is only materialised where an instruction needs it. The icount of the slice is
  * base + n, plus (k - k0) inside the current block.
  *
+ * Returns true when the slice ended before `limit` for a reason of the guest's own.
+ *
  * This is the one long function in the emulator, on purpose: splitting the switch into calls
  * costs a large share of the interpreter's speed.
  */
-export function execute(h: Hart, limit: number): void {
+export function execute(h: Hart, limit: number): boolean {
   const x = h.x;
   const bus = h.bus;
   const blocks = bus.blocks;
@@ -55,6 +57,8 @@ export function execute(h: Hart, limit: number): void {
   const base = h.clock.icount;
   let n = 0;
   let budget = Math.min(limit - base, 0x3fffffff) | 0;
+  // Whether something in the guest ended the slice before `limit` (MMIO, CSR, WFI, ...).
+  let early = false;
   h.beginSlice(base);
   outer: while (n < budget) {
     let t = (pc >>> 1) & 0xffff;
@@ -156,7 +160,7 @@ export function execute(h: Hart, limit: number): void {
           // The store hit a granule with code (or the HTIF mailbox): the block may be stale.
           pc = spc[k];
           n += k - k0;
-          if (bus.watchHit) budget = n;
+          if (bus.watchHit) { budget = n; early = true; }
           continue outer;
         }
         case Op.SB: {
@@ -168,7 +172,7 @@ export function execute(h: Hart, limit: number): void {
           } else break;
           pc = spc[k];
           n += k - k0;
-          if (bus.watchHit) budget = n;
+          if (bus.watchHit) { budget = n; early = true; }
           continue outer;
         }
         case Op.SH: {
@@ -180,7 +184,7 @@ export function execute(h: Hart, limit: number): void {
           } else break;
           pc = spc[k];
           n += k - k0;
-          if (bus.watchHit) budget = n;
+          if (bus.watchHit) { budget = n; early = true; }
           continue outer;
         }
         case Op.FENCE: continue;
@@ -234,7 +238,7 @@ export function execute(h: Hart, limit: number): void {
           const end = h.rareOp(w, imm, spc[k - 1], spc[k], ic);
           n += k - k0 + h.countAdjust;
           pc = h.nextPc;
-          if (end) budget = n;
+          if (end) { budget = n; early = true; }
           continue outer;
         }
       }
@@ -245,6 +249,7 @@ export function execute(h: Hart, limit: number): void {
       pc = spc[k];
       n += k - k0;
       budget = n;
+      early = true;
       continue outer;
     }
     pc = spc[k];
@@ -252,5 +257,6 @@ export function execute(h: Hart, limit: number): void {
   }
   h.pc = pc;
   h.endSlice(base + n);
+  return early;
 }
 

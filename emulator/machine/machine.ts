@@ -11,6 +11,7 @@ import { buildResetRom, fdtAddress, ROM_BASE } from './resetRom';
 import { SifiveTest } from './sifiveTest';
 import { Uart16550 } from './uart16550';
 import { VirtualClock } from './virtualClock';
+import { ReplayConfig, ReplayController } from '../replay/replayController';
 
 export interface MachineConfig {
   /** RAM size in MiB (QEMU's -m); default 128. */
@@ -25,6 +26,8 @@ export interface MachineConfig {
   jit?: boolean;
   /** Receives every byte the guest writes to the UART. */
   onOutput?: (byte: number) => void;
+  /** Record every nondeterministic input, or replay a recording (see replay/replayController). */
+  replay?: ReplayConfig;
 }
 
 export type StopReason =
@@ -35,7 +38,9 @@ export type StopReason =
   /** Every hart waits in WFI with no timer armed: only input can wake it. */
   | 'idle'
   /** A hart traps forever fetching its own trap handler (mtvec points at unmapped memory). */
-  | 'stuck';
+  | 'stuck'
+  /** Replay no longer matches the recording: see machine.replay.divergence. */
+  | 'diverged';
 
 export interface RunResult {
   reason: StopReason;
@@ -74,6 +79,12 @@ export class Machine {
   readonly ramBytes: number;
   private htif?: Htif;
   private exitCode: number | undefined;
+  private shutdownLogged = false;
+  /**
+   * A slice that run()'s instruction limit stopped in the middle: the next run() finishes it on
+   * the same hart, so the guest does the same whether it runs in one call or in many.
+   */
+  private cut?: { hart: Hart; end: number; timerAt: number };
   private nextHart = 0;
   private readonly input: number[] = [];
   private inputHead = 0;
@@ -82,6 +93,9 @@ export class Machine {
   /** What loadElf had to leave out, for the CLI to print. */
   loadWarnings: string[] = [];
   private readonly hostNowNs: () => bigint;
+  readonly replay?: ReplayController;
+  /** The hart that ran last (for the pc in divergence reports). */
+  private lastHart = 0;
 
   constructor(readonly config: MachineConfig = {}) {
     const ramMiB = config.ramMiB ?? 128;
@@ -98,9 +112,15 @@ export class Machine {
     for (let i = 0; i < nHarts; i++) this.harts.push(new Hart(i, this.bus, this.clock));
     this.clint = new Clint(this.clock, this.harts.map((h) => h.irqLine(MIP_MTIP)), this.harts.map((h) => h.irqLine(MIP_MSIP)));
     this.plic = new Plic({ harts: nHarts, meip: this.harts.map((h) => h.irqLine(MIP_MEIP)) });
-    const out = config.onOutput ?? (() => undefined);
+    const sinkOut = config.onOutput ?? (() => undefined);
+    if (config.replay) {
+      this.replay = new ReplayController(config.replay, { icount: () => this.clock.icount, pc: () => this.harts[this.lastHart].pc >>> 0 });
+    }
+    const rc = this.replay;
+    const out = rc ? (b: number) => { rc.output(b); sinkOut(b); } : sinkOut;
     this.uart = new Uart16550({ irq: this.plic.source(UART_IRQ), transmit: out });
-    this.hostNowNs = config.hostNowNs ?? defaultHostNowNs;
+    const realNow = config.hostNowNs ?? defaultHostNowNs;
+    this.hostNowNs = rc ? () => rc.hostNow(realNow) : realNow;
     this.rtc = new GoldfishRtc({ hostNowNs: this.hostNowNs, irq: this.plic.source(RTC_IRQ) });
     const finisher = new SifiveTest({ onExit: (code) => { this.exitCode = code; } });
     for (const d of [this.clint, this.plic, this.uart, this.rtc, finisher]) this.bus.addDevice(d);
@@ -174,12 +194,20 @@ export class Machine {
     // The RTC alarm runs on host time (QEMU's rtc_clock), so it is only polled while armed.
     const alarm = this.rtc.nextAlarmNs();
     if (alarm !== null && this.hostNowNs() >= alarm) this.rtc.fireAlarm();
+    if (this.replay?.replaying) {
+      // Replay: input comes from the log, at exactly the recorded instruction count.
+      const bytes = this.replay.inputDue(this.clock.icount);
+      if (bytes) this.uart.receive(bytes);
+      return;
+    }
     if (this.inputHead < this.input.length && (idle || this.clock.icount >= this.nextInputIcount)) {
       this.nextInputIcount = this.clock.icount + INPUT_GAP;
       const room = this.uart.canReceive();
       if (room > 0) {
         const n = Math.min(room, this.input.length - this.inputHead);
-        this.uart.receive(Uint8Array.from(this.input.slice(this.inputHead, this.inputHead + n)));
+        const bytes = Uint8Array.from(this.input.slice(this.inputHead, this.inputHead + n));
+        this.uart.receive(bytes);
+        this.replay?.inputDelivered(bytes);
         this.inputHead += n;
         if (this.inputHead === this.input.length) {
           this.input.length = 0;
@@ -197,35 +225,66 @@ export class Machine {
     const harts = this.harts;
     const clock = this.clock;
     for (;;) {
-      if (this.exitCode !== undefined) return { reason: 'exit', exitCode: this.exitCode };
-      if (clock.icount >= maxIcount) return { reason: 'limit', exitCode: 0 };
-      this.mainLoop();
-      const h = harts[this.nextHart];
-      this.nextHart = (this.nextHart + 1) % harts.length;
-      if (h.halted) {
-        if (!h.hasWork()) {
-          if (harts.every((o) => o.halted && !o.hasWork())) {
-            if (this.hasPendingInput() && this.uart.canReceive() > 0) {
-              this.mainLoop(true);
-              continue;
-            }
-            // QEMU's icount_start_warp_timer with sleep=off: jump the clock to the next deadline.
-            const deadline = this.clint.nextDeadlineNs();
-            if (deadline === Infinity) return { reason: 'idle', exitCode: 0 };
-            const now = clock.virtualNs();
-            if (deadline > now) clock.warpNs += deadline - now;
-          }
-          continue;
+      if (this.replay?.divergence) return { reason: 'diverged', exitCode: 0 };
+      if (this.exitCode !== undefined) {
+        if (!this.shutdownLogged) {
+          this.shutdownLogged = true;
+          this.replay?.shutdown('guest-exit', this.exitCode);
+          if (this.replay?.divergence) return { reason: 'diverged', exitCode: 0 };
         }
-        h.halted = false;
+        return { reason: 'exit', exitCode: this.exitCode };
       }
-      h.takeInterrupt();
-      const timerAt = clock.icountAt(this.clint.nextDeadlineNs());
-      const inputAt = this.hasPendingInput() ? Math.max(this.nextInputIcount, clock.icount + 1) : Infinity;
-      const limit = Math.min(maxIcount, clock.icount + SLICE, timerAt, inputAt);
-      if (limit <= clock.icount) continue; // a timer is due now: let the main loop fire it
+      if (clock.icount >= maxIcount) return { reason: 'limit', exitCode: 0 };
+      let h: Hart;
+      let sliceEnd: number;
+      let timerAt: number;
+      if (this.cut) {
+        // Finish the slice the previous run() stopped in the middle of, as if it never had.
+        ({ hart: h, end: sliceEnd, timerAt } = this.cut);
+        this.cut = undefined;
+      } else {
+        this.mainLoop();
+        h = harts[this.nextHart];
+        this.nextHart = (this.nextHart + 1) % harts.length;
+        if (h.halted) {
+          if (!h.hasWork()) {
+            if (harts.every((o) => o.halted && !o.hasWork())) {
+              if (this.replay?.replaying && this.replay.player!.nextIcountOf('EVENT_ASYNC_CHAR_READ') === clock.icount) {
+                this.mainLoop(true);
+                continue;
+              }
+              if (this.hasPendingInput() && this.uart.canReceive() > 0) {
+                this.mainLoop(true);
+                continue;
+              }
+              // QEMU's icount_start_warp_timer with sleep=off: jump the clock to the next deadline.
+              const deadline = this.clint.nextDeadlineNs();
+              if (deadline === Infinity) {
+                // Replay: a guest asleep for good while the log goes on has left the recorded path.
+                const next = this.replay?.player?.peek();
+                if (next && next.name !== 'EVENT_END') {
+                  this.replay!.player!.diverge(`every hart asleep in WFI with nothing to wake them at icount ${clock.icount}`);
+                  return { reason: 'diverged', exitCode: 0 };
+                }
+                return { reason: 'idle', exitCode: 0 };
+              }
+              const now = clock.virtualNs();
+              if (deadline > now) clock.warpNs += deadline - now;
+            }
+            continue;
+          }
+          h.halted = false;
+        }
+        if (h.takeInterrupt()) this.replay?.interrupt(h.hartId, h.mcause >>> 0);
+        this.lastHart = h.hartId;
+        timerAt = clock.icountAt(this.clint.nextDeadlineNs());
+        sliceEnd = Math.min(clock.icount + SLICE, timerAt);
+        if (sliceEnd <= clock.icount) continue; // a timer is due now: let the main loop fire it
+      }
       h.timerIcount = timerAt;
-      h.execute(limit);
+      const limit = Math.min(sliceEnd, maxIcount);
+      const early = h.execute(limit);
+      if (!early && limit < sliceEnd) this.cut = { hart: h, end: sliceEnd, timerAt };
       if (this.bus.watchHit) this.checkHtif();
       if (h.stuck) return { reason: 'stuck', exitCode: 0 };
     }

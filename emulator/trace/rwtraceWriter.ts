@@ -29,10 +29,13 @@ export class RwtraceWriter {
     this.sink.append(encodeChunk({ type, flags, sequence: this.sequence++, ...span }, payload));
   }
 
-  /** Ends the file with an END chunk: a reader then knows the recording finished cleanly. */
-  close(finalIcount: number): void {
+  /**
+   * Ends the file with an END chunk, holding `summary` as JSON (final icount, state hash, exit
+   * code): a reader then knows the recording finished cleanly and what it finished with.
+   */
+  close(finalIcount: number, summary: object = {}): void {
     if (this.closed) return;
-    this.append(ChunkType.END, new Uint8Array(0), { firstIcount: finalIcount, lastIcount: finalIcount, firstItem: 0, itemCount: 0 });
+    this.append(ChunkType.END, new TextEncoder().encode(JSON.stringify(summary)), { firstIcount: finalIcount, lastIcount: finalIcount, firstItem: 0, itemCount: 0 });
     this.closed = true;
     this.sink.close();
   }
@@ -67,6 +70,15 @@ export class ChunkBuffer {
     this.span.lastIcount = icount;
     this.span.itemCount++;
     if (this.bytes >= this.maxBytes || this.now() - this.openedAt >= this.maxAgeMs) this.flush();
+  }
+
+  /** Flushes a chunk that has been open longer than the age limit (call it now and then). */
+  tick(): void {
+    if (this.span && this.now() - this.openedAt >= this.maxAgeMs) this.flush();
+  }
+
+  isEmpty(): boolean {
+    return this.span === undefined;
   }
 
   flush(): void {

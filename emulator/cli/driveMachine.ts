@@ -1,0 +1,87 @@
+import { Machine, RunResult } from '../machine/machine';
+import { readInput } from './machineOptions';
+
+/** Exit codes of the CLI beyond the guest's own (0..255 from the test device or HTIF). */
+export const EXIT_USAGE = 2;
+export const EXIT_IDLE = 3;
+export const EXIT_LIMIT = 124;
+
+/** How many instructions run between looks at stdin when input is streamed. */
+const STREAM_CHUNK = 4_000_000;
+
+export interface DriveOptions {
+  /** A file to feed the UART, '-' for stdin, or nothing. */
+  input?: string;
+  maxInsns: number;
+  /** Called after every run() step, e.g. to flush output. */
+  afterStep?: () => void;
+  /**
+   * Return to the host every few million instructions even with nothing to stream (a recording
+   * flushes its chunks then). Splitting a run changes nothing the guest sees.
+   */
+  chunked?: boolean;
+}
+
+/**
+ * Runs a machine to its end as the CLI does: input from a file or streamed from stdin, an
+ * instruction limit, and waiting (not spinning) while an idle guest waits for the host.
+ */
+export async function driveMachine(machine: Machine, opts: DriveOptions): Promise<{ result: RunResult; seconds: number }> {
+  let inputEnded = true;
+  if (opts.input !== undefined && opts.input !== '-') {
+    machine.pushInput(readInput(opts.input));
+  } else if (opts.input === '-') {
+    inputEnded = false;
+    process.stdin.on('data', (d: Buffer) => machine.pushInput(d));
+    process.stdin.on('end', () => { inputEnded = true; });
+  }
+  const t0 = process.hrtime.bigint();
+  try {
+    for (;;) {
+      const streaming = !inputEnded || machine.waitingOnHost() || opts.chunked;
+      const stopAt = streaming ? Math.min(opts.maxInsns, machine.icount + STREAM_CHUNK) : opts.maxInsns;
+      const result = machine.run(stopAt);
+      opts.afterStep?.();
+      const done = result.reason === 'exit' || result.reason === 'stuck' || result.reason === 'diverged'
+        || (result.reason === 'limit' && machine.icount >= opts.maxInsns)
+        || (result.reason === 'idle' && inputEnded && !machine.waitingOnHost());
+      if (done) return { result, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+      // Streaming stdin: idle guests wait for the next input; busy ones only let pending
+      // 'data' events in before running on.
+      await new Promise<void>((r) => (result.reason === 'idle' ? setTimeout(r, 10) : setImmediate(r)));
+    }
+  } finally {
+    if (opts.input === '-') process.stdin.destroy();
+  }
+}
+
+/**
+ * The closing stderr lines every running command prints, and its exit code: the instruction
+ * count and speed, then why the run ended if the guest did not end it itself.
+ */
+export function reportRun(machine: Machine, result: RunResult, seconds: number, maxInsns: number): number {
+  const mips = machine.icount / seconds / 1e6;
+  process.stderr.write(`rewind: ${machine.icount} instructions in ${seconds.toFixed(3)} s (${mips.toFixed(1)} MIPS)\n`);
+  switch (result.reason) {
+    case 'exit':
+      return result.exitCode;
+    case 'limit':
+      process.stderr.write(`rewind: stopped at the instruction limit (--max-insns ${maxInsns}) at pc 0x${(machine.harts[0].pc >>> 0).toString(16)}\n`);
+      return EXIT_LIMIT;
+    case 'stuck': {
+      const h = machine.harts.find((x) => x.stuck)!;
+      process.stderr.write(`rewind: the guest is stuck: hart ${h.hartId} cannot fetch its trap handler at 0x${(h.pc >>> 0).toString(16)} (mtvec points at unmapped memory), so it would trap there forever\n`);
+      return EXIT_IDLE;
+    }
+    case 'idle': {
+      const why = machine.hasPendingInput() ? 'input is left but the UART takes no more' : 'no input left';
+      process.stderr.write(`rewind: the guest is idle for good: every hart waits in WFI with no timer armed and ${why}\n`);
+      return EXIT_IDLE;
+    }
+    case 'diverged': {
+      const d = machine.replay!.divergence!;
+      process.stderr.write(`rewind: replay diverged at event #${d.eventIndex}, icount ${d.icount}, pc 0x${d.pc.toString(16)}: the log expected ${d.expected}, the machine did ${d.actual}\n`);
+      return EXIT_USAGE;
+    }
+  }
+}

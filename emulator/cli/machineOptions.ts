@@ -1,0 +1,44 @@
+import * as fs from 'fs';
+import { MachineConfig } from '../machine/machine';
+import { RewindError } from '../errors';
+import { intOption } from './args';
+
+/** The options every command that builds a machine takes, for util.parseArgs. */
+export const MACHINE_OPTIONS = {
+  'max-insns': { type: 'string' }, shift: { type: 'string' }, harts: { type: 'string' },
+  ram: { type: 'string' }, 'no-jit': { type: 'boolean' },
+} as const;
+
+export const MACHINE_USAGE = '[--max-insns N] [--shift N] [--harts N] [--ram MiB] [--no-jit]';
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** The machine configuration those options describe (the ones a recording must keep). */
+export function machineConfig(values: Values): Required<Pick<MachineConfig, 'ramMiB' | 'harts' | 'shift'>> {
+  return {
+    ramMiB: intOption(values.ram, 'ram', 128, 1, 2047),
+    harts: intOption(values.harts, 'harts', 1, 1, 8),
+    shift: intOption(values.shift, 'shift', 0, 0, 10),
+  };
+}
+
+export function maxInsnsOption(values: Values): number {
+  return intOption(values['max-insns'], 'max-insns', Number.MAX_SAFE_INTEGER, 1);
+}
+
+export function readElfFile(path: string): Uint8Array {
+  try {
+    return fs.readFileSync(path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new RewindError('ELF_MISSING', `cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}`);
+  }
+}
+
+export function readInput(path: string): Uint8Array {
+  try {
+    return fs.readFileSync(path);
+  } catch (e) {
+    throw new RewindError('INPUT_MISSING', `cannot read input ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}

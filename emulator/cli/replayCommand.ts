@@ -1,0 +1,80 @@
+import { createHash } from 'crypto';
+import { Machine } from '../machine/machine';
+import { stateHash } from '../machine/stateHash';
+import { RewindError } from '../errors';
+import { FileSource } from '../trace/fileAccess';
+import { ChunkType } from '../trace/rwtraceFormat';
+import { readEvents } from '../trace/rwtraceEvents';
+import { RwtraceReader } from '../trace/rwtraceReader';
+import { parse } from './args';
+import { OutputSink } from './hostIo';
+import { EXIT_USAGE, reportRun } from './driveMachine';
+import { readElfFile } from './machineOptions';
+import { RECORDING_FORMAT } from './recordCommand';
+
+export const REPLAY_USAGE = 'rewind replay T.rwtrace [--verify] [--elf PROG.elf] [--no-jit]';
+
+interface RecordingMeta {
+  format: string;
+  guest: { path: string; sha256: string };
+  machine: { ramMiB: number; harts: number; shift: number };
+}
+
+/** Opens a .rwtrace that holds a Rewind recording, with a one-line error for anything else. */
+export function openRecording(file: string): { reader: RwtraceReader; meta: RecordingMeta } {
+  let src: FileSource;
+  try {
+    src = new FileSource(file);
+  } catch (e) {
+    throw new RewindError('TRACE_MISSING', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const reader = new RwtraceReader(src, file);
+  const meta = reader.meta as unknown as RecordingMeta;
+  if (meta.format !== RECORDING_FORMAT || !meta.guest || !meta.machine) throw new RewindError('TRACE_INVALID', `${file}: not a Rewind recording`);
+  return { reader, meta };
+}
+
+export async function replayCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { verify: { type: 'boolean' }, elf: { type: 'string' }, 'no-jit': { type: 'boolean' } }, REPLAY_USAGE);
+  if (positionals.length !== 1) throw new RewindError('USAGE', `expected one .rwtrace file (usage: ${REPLAY_USAGE})`);
+  const file = positionals[0];
+  const { reader, meta } = openRecording(file);
+  const elfPath = (values.elf as string | undefined) ?? meta.guest.path;
+  const elf = readElfFile(elfPath);
+  const sha = createHash('sha256').update(elf).digest('hex');
+  if (sha !== meta.guest.sha256) {
+    throw new RewindError('GUEST_CHANGED', `${elfPath} is not the guest this was recorded with (sha256 ${sha.slice(0, 12)}..., recorded ${meta.guest.sha256.slice(0, 12)}...)`);
+  }
+  const events = readEvents(reader, file);
+  const endChunk = reader.stream(ChunkType.END)[0];
+  const summary = endChunk ? JSON.parse(new TextDecoder().decode(reader.payload(endChunk))) as { icount: number; stateHash: string; reason: string; exitCode: number } : undefined;
+  if (reader.problem) {
+    process.stderr.write(`rewind: warning: ${file}: ${reader.problem.message} (offset 0x${reader.problem.offset.toString(16)}); replaying the ${events.length} events recorded before it\n`);
+  }
+  const endIcount = summary ? summary.icount : events.length ? events[events.length - 1].icount : 0;
+
+  const out = new OutputSink(1);
+  const machine = new Machine({ ...meta.machine, jit: !values['no-jit'], onOutput: out.put, replay: { mode: 'replay', events } });
+  machine.loadElf(elf, elfPath);
+  const t0 = process.hrtime.bigint();
+  const result = machine.run(endIcount);
+  out.flush();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (result.reason === 'diverged') return reportRun(machine, result, seconds, endIcount);
+  const player = machine.replay!.player!;
+  const unconsumed = events.length - player.consumed - (events[events.length - 1]?.name === 'EVENT_END' ? 1 : 0);
+  if (values.verify) {
+    const problems: string[] = [];
+    if (unconsumed > 0) problems.push(`${unconsumed} recorded events were never reached (next: ${player.peek()?.name} at icount ${player.peek()?.icount})`);
+    if (machine.icount !== endIcount) problems.push(`stopped at icount ${machine.icount}, the recording at ${endIcount}`);
+    const hash = stateHash(machine);
+    if (summary && hash !== summary.stateHash) problems.push(`final state hash ${hash.slice(0, 16)}... differs from the recorded ${summary.stateHash.slice(0, 16)}...`);
+    if (problems.length) {
+      process.stderr.write(`rewind: replay verification failed: ${problems.join('; ')}\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`rewind: replay verified: ${player.consumed} events, icount ${machine.icount}, state ${summary ? 'hash ' + hash.slice(0, 16) + '... as recorded' : 'not recorded (incomplete recording)'}\n`);
+  }
+  // The replayed guest ends as the recorded one did: same exit code, or the same limit.
+  return reportRun(machine, result, seconds, endIcount);
+}

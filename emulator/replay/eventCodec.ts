@@ -1,0 +1,106 @@
+import { EventKind, ReplayEvent } from './replayEvent';
+
+/**
+ * How Rewind's own events are stored in .rwtrace EVENTS chunks: per event, an id byte, the
+ * icount delta since the previous event (LEB128), then the id's payload. The ids are Rewind's
+ * (its machine has fewer event sources than QEMU's), the names QEMU's, so `rewind dump` shows
+ * both kinds of log alike.
+ */
+export const enum EventId {
+  INTERRUPT = 1,
+  EXCEPTION = 2,
+  CHAR_READ = 3,
+  CLOCK_HOST = 4,
+  CHAR_WRITE = 5,
+  SHUTDOWN = 6,
+  END = 7,
+  SNAPSHOT = 8,
+  MIGRATION = 9,
+  RUN_STATE = 10,
+}
+
+interface IdInfo { kind: EventKind; name: string; fields: [string, 'u' | 'bytes' | 'str'][] }
+
+export const EVENT_IDS: Record<number, IdInfo> = {
+  [EventId.INTERRUPT]: { kind: 'interrupt', name: 'EVENT_INTERRUPT', fields: [['hart', 'u'], ['cause', 'u']] },
+  [EventId.EXCEPTION]: { kind: 'exception', name: 'EVENT_EXCEPTION', fields: [['hart', 'u'], ['cause', 'u']] },
+  [EventId.CHAR_READ]: { kind: 'async', name: 'EVENT_ASYNC_CHAR_READ', fields: [['device', 'u'], ['bytes', 'bytes']] },
+  [EventId.CLOCK_HOST]: { kind: 'clock', name: 'EVENT_CLOCK_HOST', fields: [['hi', 'u'], ['lo', 'u']] },
+  [EventId.CHAR_WRITE]: { kind: 'char-write', name: 'EVENT_CHAR_WRITE', fields: [['device', 'u'], ['byte', 'u']] },
+  [EventId.SHUTDOWN]: { kind: 'shutdown', name: 'EVENT_SHUTDOWN', fields: [['cause', 'str'], ['code', 'u']] },
+  [EventId.END]: { kind: 'end', name: 'EVENT_END', fields: [] },
+  [EventId.SNAPSHOT]: { kind: 'snapshot', name: 'EVENT_SNAPSHOT', fields: [['action', 'str'], ['id', 'u']] },
+  [EventId.MIGRATION]: { kind: 'migration', name: 'EVENT_MIGRATION', fields: [['phase', 'str'], ['target', 'str']] },
+  [EventId.RUN_STATE]: { kind: 'run-state', name: 'EVENT_RUN_STATE', fields: [['state', 'str']] },
+};
+
+const ID_BY_NAME = new Map(Object.entries(EVENT_IDS).map(([id, i]) => [i.name, Number(id)]));
+
+function pushVarint(out: number[], v: number): void {
+  // Unsigned LEB128 over a safe integer (icount deltas may exceed 2^32).
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+}
+
+/** Encodes one event, given the icount of the event before it. */
+export function encodeEvent(e: ReplayEvent, prevIcount: number): Uint8Array {
+  const id = ID_BY_NAME.get(e.name);
+  if (id === undefined) throw new Error(`no Rewind event id for ${e.name}`);
+  const out: number[] = [id];
+  pushVarint(out, e.icount - prevIcount);
+  for (const [f, t] of EVENT_IDS[id].fields) {
+    const v = e.data?.[f];
+    if (t === 'u') pushVarint(out, Number(v ?? 0));
+    else {
+      const bytes = t === 'bytes' ? (v as number[] | undefined) ?? [] : Array.from(new TextEncoder().encode(String(v ?? '')));
+      pushVarint(out, bytes.length);
+      for (const b of bytes) out.push(b);
+    }
+  }
+  return Uint8Array.from(out);
+}
+
+/**
+ * Decodes the events of one chunk payload. `first` is the chunk's first event index and
+ * `icount` the icount before it. Throws a plain Error on malformed bytes; callers turn it into
+ * a report that names the chunk.
+ */
+export function decodeEvents(p: Uint8Array, first: number, icount: number, offset: number): ReplayEvent[] {
+  const events: ReplayEvent[] = [];
+  let o = 0;
+  const varint = (): number => {
+    let v = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      if (o >= p.length) throw new Error('event cut short');
+      const b = p[o++];
+      v += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) return v;
+      scale *= 0x80;
+    }
+    throw new Error('over-long number');
+  };
+  while (o < p.length) {
+    const at = o;
+    const id = p[o++];
+    const info = EVENT_IDS[id];
+    if (!info) throw new Error(`unknown event id ${id} at payload byte ${at}`);
+    icount += varint();
+    const data: Record<string, number | string | number[]> = {};
+    for (const [f, t] of info.fields) {
+      if (t === 'u') data[f] = varint();
+      else {
+        const n = varint();
+        if (o + n > p.length) throw new Error('event cut short');
+        const bytes = p.subarray(o, o + n);
+        o += n;
+        data[f] = t === 'bytes' ? Array.from(bytes) : new TextDecoder().decode(bytes);
+      }
+    }
+    events.push({ index: first + events.length, icount, kind: info.kind, name: info.name, offset: offset + at, data });
+  }
+  return events;
+}

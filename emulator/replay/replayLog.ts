@@ -1,0 +1,89 @@
+import { ReplayEvent } from './replayEvent';
+
+/** Where the machine is, for event stamps and divergence reports. */
+export interface ReplayPosition {
+  icount(): number;
+  pc(): number;
+}
+
+/** Record mode: every nondeterministic input, and the outputs that pin replay down, appended. */
+export class Recorder {
+  private index = 0;
+
+  constructor(private readonly pos: ReplayPosition, private readonly sink: (e: ReplayEvent) => void) {}
+
+  append(name: string, kind: ReplayEvent['kind'], data: ReplayEvent['data'] = {}): void {
+    this.sink({ index: this.index++, icount: this.pos.icount(), kind, name, offset: -1, data });
+  }
+
+  get count(): number {
+    return this.index;
+  }
+}
+
+/** What went wrong when replay stopped matching the log. */
+export interface Divergence {
+  eventIndex: number;
+  icount: number;
+  pc: number;
+  expected: string;
+  actual: string;
+}
+
+export function describeEvent(e: ReplayEvent | undefined): string {
+  if (!e) return 'the end of the log';
+  const d = e.data ? Object.entries(e.data).map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(',')}]` : v}`).join(' ') : '';
+  return `${e.name}${d ? ' ' + d : ''} at icount ${e.icount}`;
+}
+
+/**
+ * Replay mode: hands the machine the recorded inputs at exactly the recorded instruction counts
+ * and checks every recorded output against what the machine does now. The first mismatch is
+ * kept as a Divergence (the machine stops at the next instruction boundary and reports it);
+ * nothing is thrown from inside the running guest.
+ */
+export class Player {
+  private next = 0;
+  divergence?: Divergence;
+
+  constructor(private readonly events: ReplayEvent[], private readonly pos: ReplayPosition) {}
+
+  /** The next event not yet consumed. */
+  peek(): ReplayEvent | undefined {
+    return this.events[this.next];
+  }
+
+  get consumed(): number {
+    return this.next;
+  }
+
+  /** Icount of the next event of one of these names, if it is the next event at all. */
+  nextIcountOf(...names: string[]): number | undefined {
+    const e = this.events[this.next];
+    return e && names.includes(e.name) ? e.icount : undefined;
+  }
+
+  /**
+   * Consumes the next event, which must be `name` at the current icount with matching `check`
+   * fields; returns it, or undefined after recording a divergence.
+   */
+  take(name: string, check: Record<string, number | string> = {}): ReplayEvent | undefined {
+    if (this.divergence) return undefined;
+    const e = this.events[this.next];
+    const icount = this.pos.icount();
+    const ok = e && e.name === name && e.icount === icount && Object.entries(check).every(([k, v]) => e.data?.[k] === v);
+    if (!ok) {
+      const actual = `${name}${Object.keys(check).length ? ' ' + Object.entries(check).map(([k, v]) => `${k}=${v}`).join(' ') : ''} at icount ${icount}`;
+      this.divergence = { eventIndex: this.next, icount, pc: this.pos.pc(), expected: describeEvent(e), actual };
+      return undefined;
+    }
+    this.next++;
+    return e;
+  }
+
+  /** Records a divergence found by the machine itself (e.g. it ran past an input's icount). */
+  diverge(actual: string): void {
+    if (this.divergence) return;
+    this.divergence = { eventIndex: this.next, icount: this.pos.icount(), pc: this.pos.pc(), expected: describeEvent(this.events[this.next]), actual };
+  }
+}

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ensureCliBuilt, REPO_ROOT, REWIND_CLI } from '../../support/rewindCli';
+
+const bin = (name: string) => path.join(REPO_ROOT, 'emulator', 'guest', 'bin', name);
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [REWIND_CLI, ...args], { encoding: 'latin1', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** One line on stderr starting with "rewind: ", exit 2, no stack trace. */
+function assertOneLineError(r: { code: number | null; stderr: string }, re: RegExp): void {
+  assert.equal(r.code, 2, r.stderr);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], re);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+}
+
+describe('rewind record / replay', () => {
+  let dir = '';
+  before(() => {
+    ensureCliBuilt();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-rr-'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('record writes the guest output to stdout as run does, and replay --verify reproduces it without the input', () => {
+    const trace = path.join(dir, 'echo.rwtrace');
+    const input = path.join(REPO_ROOT, 'emulator', 'guest', 'inputs', 'echo.txt');
+    const run = cli('run', bin('echo-O2.elf'), '--input', input);
+    const rec = cli('record', bin('echo-O2.elf'), '-o', trace, '--input', input);
+    assert.equal(rec.code, 0, rec.stderr);
+    assert.equal(rec.stdout, run.stdout);
+    const rep = cli('replay', '--verify', trace);
+    assert.equal(rep.code, 0, rep.stderr);
+    assert.equal(rep.stdout, rec.stdout);
+    assert.match(rep.stderr, /replay verified: \d+ events, icount \d+, state hash [0-9a-f]+\.\.\. as recorded/);
+  });
+
+  it('a two-hart recording replays with the same interleaving (same output, icount and state)', () => {
+    const trace = path.join(dir, 'smp.rwtrace');
+    const rec = cli('record', bin('smp-O2.elf'), '--harts', '2', '-o', trace);
+    assert.equal(rec.code, 0, rec.stderr);
+    const rep = cli('replay', '--verify', trace);
+    assert.equal(rep.code, 0, rep.stderr);
+    assert.equal(rep.stdout, rec.stdout);
+  });
+
+  it('dump shows a recording\'s events, one JSON entry per event, filtered by kind like a QEMU log', () => {
+    const trace = path.join(dir, 'timer.rwtrace');
+    const rec = cli('record', bin('timer-O2.elf'), '-o', trace);
+    const recorded = Number(/recorded (\d+) events/.exec(rec.stderr)![1]);
+    const all = JSON.parse(cli('dump', '--json', trace).stdout);
+    assert.equal(all.format, 'rwtrace');
+    assert.equal(all.events.length, recorded);
+    assert.equal(all.events[all.events.length - 1].name, 'EVENT_END');
+    const interrupts = JSON.parse(cli('dump', '--json', '--kind', 'interrupt', trace).stdout);
+    assert.equal(interrupts.events.length, 20); // the timer guest takes 20 timer interrupts
+    assert.ok(interrupts.events.every((e: { data: { cause: number } }) => e.data.cause === 0x80000007));
+  });
+
+  it('replaying with another guest ELF is refused with one line', () => {
+    const trace = path.join(dir, 'hello.rwtrace');
+    assert.equal(cli('record', bin('hello-O2.elf'), '-o', trace).code, 0);
+    assertOneLineError(cli('replay', trace, '--elf', bin('hello-O0.elf')), /^rewind: .*hello-O0\.elf is not the guest this was recorded with \(sha256 /);
+  });
+
+  it('a flipped byte in the event stream gives a checksum error naming the chunk, one line, exit 2', () => {
+    const trace = path.join(dir, 'hello-flip.rwtrace');
+    assert.equal(cli('record', bin('hello-O2.elf'), '-o', trace).code, 0);
+    const bytes = fs.readFileSync(trace);
+    // The events start after the 32-byte file header and the metadata chunk.
+    const metaLen = bytes.readUInt32LE(32 + 12);
+    const eventsPayload = 32 + 48 + metaLen + 48;
+    bytes[eventsPayload + 7] ^= 0x10;
+    fs.writeFileSync(trace, bytes);
+    assertOneLineError(cli('replay', trace), /^rewind: chunk 1 at offset 0x[0-9a-f]+: checksum mismatch$/);
+  });
+
+  it('a recording killed with SIGKILL replays what it had flushed: a prefix of what the guest printed', async function () {
+    this.timeout(60_000);
+    const trace = path.join(dir, 'killed.rwtrace');
+    const child = spawn(process.execPath, [REWIND_CLI, 'record', bin('echo-O2.elf'), '-o', trace, '--input', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let recorded = '';
+    child.stdout.setEncoding('latin1');
+    child.stdout.on('data', (d: string) => { recorded += d; });
+    child.stdin.write('hello, rewind\n');
+    // Longer than the 100 ms a chunk may stay open, so the echo is on disk before the kill.
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    assert.match(recorded, /HELLO, REWIND/);
+    const rep = cli('replay', trace);
+    assert.equal(rep.code, 124, rep.stderr); // it stops where the log ends, as at an instruction limit
+    assert.match(rep.stderr, /^rewind: warning: .*killed\.rwtrace: .*replaying the \d+ events recorded before it$/m);
+    assert.ok(recorded.startsWith(rep.stdout), `replay printed ${JSON.stringify(rep.stdout)}, the recording ${JSON.stringify(recorded)}`);
+    assert.match(rep.stdout, /HELLO, REWIND/);
+  });
+});
