@@ -1,10 +1,29 @@
 #!/usr/bin/env node
-// `npm start`: runs the bundled hello guest through the CLI, exactly as a user would.
+// `npm start`: the main job on the bundled example, exactly as a user would type it — run the
+// hello guest, record it, replay the recording with verification, and summarise its events.
 const { spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
 const path = require('path');
 
 const root = path.join(__dirname, '..');
-const elf = path.join(root, 'emulator', 'guest', 'bin', 'hello-O2.elf');
-console.log(`$ rewind run ${path.relative(root, elf)}`);
-const r = spawnSync(process.execPath, [path.join(root, 'dist', 'cli.js'), 'run', elf], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+const cli = path.join(root, 'dist', 'cli.js');
+const elf = path.relative(process.cwd(), path.join(root, 'emulator', 'guest', 'bin', 'hello-O2.elf'));
+const trace = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-start-')), 'hello.rwtrace');
+
+function rewind(args, opts = {}) {
+  console.log(`\n$ rewind ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, [cli, ...args], { stdio: opts.capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  return r.stdout;
+}
+
+rewind(['run', elf]);
+rewind(['record', elf, '-o', trace]);
+rewind(['replay', '--verify', trace]);
+const dump = JSON.parse(rewind(['dump', '--json', trace], { capture: true }));
+const byName = {};
+for (const e of dump.events) byName[e.name] = (byName[e.name] || 0) + 1;
+console.log(`${dump.totalEvents} events over ${dump.instructions} instructions:`);
+for (const [name, n] of Object.entries(byName)) console.log(`  ${name.padEnd(24)} ${n}`);
+fs.rmSync(path.dirname(trace), { recursive: true, force: true });
