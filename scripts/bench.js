@@ -20,6 +20,7 @@ const ROOT = path.resolve(__dirname, '..');
 require(path.join(ROOT, 'node_modules', 'ts-node')).register({ transpileOnly: true, project: path.join(ROOT, 'tsconfig.json') });
 const { runQemu, qemuRecord } = require(path.join(ROOT, 'test', 'support', 'qemu.ts'));
 const { runRewind, REWIND_CLI } = require(path.join(ROOT, 'test', 'support', 'rewindCli.ts'));
+const { benchReplay } = require('./benchReplay');
 
 const GUEST_DIR = path.join(ROOT, 'emulator', 'guest');
 const BENCH_NAMES = ['crc32', 'sieve', 'matmul', 'qsort', 'strsearch'];
@@ -154,6 +155,11 @@ function main() {
   const verdict = (m) => `${m >= TARGET_MIPS ? 'PASS' : 'BELOW'} (${m.toFixed(1)} MIPS)`;
   console.log(`target: ≥ ${TARGET_MIPS} MIPS on the benchmark set: default engine (interpreter + trace compiler) ${verdict(defaultTotal)}`);
   if (hasNoJit) console.log(`        pure interpreter (--no-jit) ${verdict(interpTotal)}`);
+
+  benchReplay({
+    cli: REWIND_CLI, runs, table, fmt,
+    programs: results.map((r) => ({ name: r.name, elf: path.join(GUEST_DIR, 'bin', `${r.name}.elf`), insns: r.insns })),
+  });
 
   if (mismatches.length) {
     const bar = '!'.repeat(78);
