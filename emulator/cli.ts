@@ -1,16 +1,17 @@
 import { RewindError } from './errors';
 import { RUN_USAGE, runCommand } from './cli/runCommand';
 import { EXIT_USAGE } from './cli/driveMachine';
-import { dumpCommand } from './cli/dumpCommand';
+import { DUMP_USAGE, dumpCommand } from './cli/dumpCommand';
 import { RECORD_USAGE, recordCommand } from './cli/recordCommand';
 import { REPLAY_USAGE, replayCommand } from './cli/replayCommand';
+import { LOCKS_USAGE, locksCommand } from './cli/locksCommand';
 
 const USAGE = `usage:
   ${RUN_USAGE}
   ${RECORD_USAGE}
   ${REPLAY_USAGE}
-  rewind dump FILE [--kind K] [--from N] [--to M] [--json]
-  rewind locks FILE [--json]`;
+  ${DUMP_USAGE}
+  ${LOCKS_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -19,6 +20,7 @@ async function main(argv: string[]): Promise<number> {
     case 'dump': return dumpCommand(rest);
     case 'record': return recordCommand(rest);
     case 'replay': return replayCommand(rest);
+    case 'locks': return locksCommand(rest);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE + '\n');
       return cmd === undefined ? EXIT_USAGE : 0;
