@@ -368,6 +368,30 @@ export class Hart {
     return n;
   }
 
+  /** Everything architectural and everything the counters need, as plain JSON. */
+  saveState(): HartState {
+    return {
+      x: Array.from(this.x.subarray(0, 32)), pc: this.pc >>> 0, mstatus: this.mstatus, mie: this.mie, mip: this.mip,
+      mtvec: this.mtvec, mscratch: this.mscratch, mepc: this.mepc, mcause: this.mcause, mtval: this.mtval,
+      tselect: this.tselect, pmpcfg: Array.from(this.pmpcfg), pmpaddr: Array.from(this.pmpaddr),
+      retired: this.retired, instretOffset: this.instretOffset, cycleOffset: this.cycleOffset,
+      halted: this.halted, stuck: this.stuck, resAddr: this.resAddr, resValue: this.resValue,
+    };
+  }
+
+  loadState(s: HartState): void {
+    this.x.set(s.x);
+    this.x[32] = 0;
+    this.pc = s.pc | 0;
+    this.mstatus = s.mstatus; this.mie = s.mie; this.mip = s.mip; this.mtvec = s.mtvec;
+    this.mscratch = s.mscratch; this.mepc = s.mepc; this.mcause = s.mcause; this.mtval = s.mtval;
+    this.tselect = s.tselect;
+    this.pmpcfg.set(s.pmpcfg);
+    this.pmpaddr.set(s.pmpaddr);
+    this.retired = s.retired; this.instretOffset = s.instretOffset; this.cycleOffset = s.cycleOffset;
+    this.halted = s.halted; this.stuck = s.stuck; this.resAddr = s.resAddr; this.resValue = s.resValue;
+  }
+
   /** Clears the LR reservation (trap entry, snapshot load). */
   clearReservation(): void {
     this.resAddr = -1;
@@ -389,4 +413,11 @@ function csrEncoding(w: number, csr: number): number {
   const rd = (w >>> 8) & 31; // the x0 sink (32) maps back to 0
   const rs1 = (w >>> 14) & 31;
   return ((csr << 20) | (rs1 << 15) | (funct3 << 12) | (rd << 7) | 0x73) | 0;
+}
+
+export interface HartState {
+  x: number[]; pc: number; mstatus: number; mie: number; mip: number; mtvec: number; mscratch: number;
+  mepc: number; mcause: number; mtval: number; tselect: number; pmpcfg: number[]; pmpaddr: number[];
+  retired: number; instretOffset: number; cycleOffset: number; halted: boolean; stuck: boolean;
+  resAddr: number; resValue: number;
 }

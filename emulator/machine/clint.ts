@@ -4,6 +4,13 @@ import { VirtualClock } from './virtualClock';
 const MSIP_BASE = 0x0;
 const MTIMECMP_BASE = 0x4000;
 const MTIME = 0xbff8;
+export interface ClintState {
+  timecmp: string[];
+  deadline: (number | null)[];
+  timeDelta: string;
+  msip: number[];
+}
+
 const NS_PER_TICK = 100n; // 10 MHz timebase, as virt's RISCV_ACLINT_DEFAULT_TIMEBASE_FREQ
 const U64 = (1n << 64n) - 1n;
 const INT64_MAX = (1n << 63n) - 1n;
@@ -108,7 +115,21 @@ export class Clint implements MmioDevice {
     }
   }
 
-  saveState(): object {
-    return { timecmp: this.timecmp.map(String), deadline: this.deadline.slice(), timeDelta: String(this.timeDelta), msip: this.msipState.slice() };
+  /** Plain JSON: 64-bit values as decimal strings, an unarmed deadline as null. */
+  saveState(): ClintState {
+    return {
+      timecmp: this.timecmp.map(String),
+      deadline: this.deadline.map((d) => (d === Infinity ? null : d)),
+      timeDelta: String(this.timeDelta),
+      msip: this.msipState.slice(),
+    };
+  }
+
+  /** Restores registers and armed deadlines; the mip lines are the harts' own saved state. */
+  loadState(s: ClintState): void {
+    s.timecmp.forEach((v, i) => { this.timecmp[i] = BigInt(v); });
+    s.deadline.forEach((v, i) => { this.deadline[i] = v === null ? Infinity : v; });
+    this.timeDelta = BigInt(s.timeDelta);
+    s.msip.forEach((v, i) => { this.msipState[i] = v; });
   }
 }

@@ -12,6 +12,7 @@ import { SifiveTest } from './sifiveTest';
 import { Uart16550 } from './uart16550';
 import { VirtualClock } from './virtualClock';
 import { ReplayConfig, ReplayController } from '../replay/replayController';
+import { MachineSnapshot } from '../snapshot/machineSnapshot';
 
 export interface MachineConfig {
   /** RAM size in MiB (QEMU's -m); default 128. */
@@ -288,6 +289,44 @@ export class Machine {
       if (this.bus.watchHit) this.checkHtif();
       if (h.stuck) return { reason: 'stuck', exitCode: 0 };
     }
+  }
+
+  /** The whole machine, at the instruction boundary where it stopped (see MachineSnapshot). */
+  saveState(): MachineSnapshot {
+    return {
+      icount: this.clock.icount, warpNs: this.clock.warpNs,
+      harts: this.harts.map((h) => h.saveState()),
+      ram: this.bus.ram8.slice(),
+      clint: this.clint.saveState(), plic: this.plic.saveState(), uart: this.uart.saveState(), rtc: this.rtc.saveState(),
+      run: {
+        nextHart: this.nextHart, lastHart: this.lastHart, exitCode: this.exitCode, shutdownLogged: this.shutdownLogged,
+        nextInputIcount: this.nextInputIcount,
+        cut: this.cut && { hart: this.cut.hart.hartId, end: this.cut.end, timerAt: this.cut.timerAt },
+      },
+    };
+  }
+
+  /** Puts the machine back where a snapshot of a machine of the same configuration was taken. */
+  loadState(s: MachineSnapshot): void {
+    if (s.harts.length !== this.harts.length || s.ram.length !== this.bus.ram8.length) {
+      throw new RewindError('SNAPSHOT_MISMATCH', `snapshot of a machine with ${s.harts.length} harts and ${s.ram.length >> 20} MiB RAM, this one has ${this.harts.length} and ${this.ramBytes >> 20}`);
+    }
+    this.clock.icount = s.icount;
+    this.clock.warpNs = s.warpNs;
+    s.harts.forEach((hs, i) => this.harts[i].loadState(hs));
+    this.bus.ram8.set(s.ram);
+    this.bus.blocks.flush(); // decoded code may not match the restored RAM
+    this.clint.loadState(s.clint);
+    this.plic.loadState(s.plic);
+    this.uart.loadState(s.uart);
+    this.rtc.loadState(s.rtc);
+    const r = s.run;
+    this.nextHart = r.nextHart;
+    this.lastHart = r.lastHart;
+    this.exitCode = r.exitCode;
+    this.shutdownLogged = r.shutdownLogged;
+    this.nextInputIcount = r.nextInputIcount;
+    this.cut = r.cut && { hart: this.harts[r.cut.hart], end: r.cut.end, timerAt: r.cut.timerAt };
   }
 
   private checkHtif(): void {

@@ -1,0 +1,30 @@
+import type { HartState } from '../cpu/hart';
+import type { ClintState } from '../machine/clint';
+import type { PlicState } from '../machine/plic';
+import type { Uart16550State } from '../machine/uart16550';
+import type { GoldfishRtcState } from '../machine/goldfishRtc';
+
+/**
+ * A whole machine at an instruction boundary: enough to continue exactly as the original would
+ * have (the state hash of a restored machine equals the original's). RAM is a full copy here;
+ * copy-on-write pages come with time travel.
+ */
+export interface MachineSnapshot {
+  icount: number;
+  warpNs: number;
+  harts: HartState[];
+  ram: Uint8Array;
+  clint: ClintState;
+  plic: PlicState;
+  uart: Uart16550State;
+  rtc: GoldfishRtcState;
+  /** The run loop's own position: next hart, a slice cut short, exit, input pacing. */
+  run: {
+    nextHart: number;
+    lastHart: number;
+    cut?: { hart: number; end: number; timerAt: number };
+    exitCode?: number;
+    shutdownLogged: boolean;
+    nextInputIcount: number;
+  };
+}
