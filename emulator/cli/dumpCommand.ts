@@ -6,6 +6,7 @@ import { decodeQemuReplayLog, isQemuReplayLog, QEMU_REPLAY_LAYOUTS, QemuReplayLa
 import { intOption, parse } from './args';
 import { EXIT_USAGE } from './runCommand';
 import { dumpRwtrace, isRwtrace } from './dumpRwtrace';
+import { readUserFile } from './machineOptions';
 
 export const DUMP_USAGE = `rewind dump FILE [--kind K[,K...]] [--from N] [--to M] [--json] [--layout ${QEMU_REPLAY_LAYOUTS.join('|')}]`;
 
@@ -30,15 +31,6 @@ function kindFilter(spec: string | undefined): ((e: ReplayEvent) => boolean) | u
   }
   if (wanted.size === 0) throw new RewindError('USAGE', `--kind needs a kind or a QEMU event name (usage: ${DUMP_USAGE})`);
   return (e) => wanted.has(norm(e.kind)) || wanted.has(norm(e.name));
-}
-
-function readFile(path: string): Uint8Array {
-  try {
-    return fs.readFileSync(path);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new RewindError('FILE_MISSING', `cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}`);
-  }
 }
 
 /**
@@ -89,7 +81,7 @@ export async function dumpCommand(argv: string[]): Promise<number> {
   if (from > to) throw new RewindError('USAGE', `--from ${from} is after --to ${to}`);
   const keep = kindFilter(values.kind as string | undefined);
 
-  const bytes = readFile(file);
+  const bytes = readUserFile(file);
   if (isRwtrace(bytes)) return dumpRwtrace(file, { from, to, keep, json: values.json === true });
   if (!isQemuReplayLog(bytes)) {
     const what = bytes.length === 0 ? 'the file is empty (a QEMU recording killed before its first flush is)' : `it starts with ${hexBytes(bytes.subarray(0, 4))}`;

@@ -26,13 +26,18 @@ export function maxInsnsOption(values: Values): number {
   return intOption(values['max-insns'], 'max-insns', Number.MAX_SAFE_INTEGER, 1);
 }
 
-export function readElfFile(path: string): Uint8Array {
+/** Reads a file the user named, with a one-line error that says why it could not be read. */
+export function readUserFile(path: string, code = 'FILE_MISSING'): Uint8Array {
   try {
     return fs.readFileSync(path);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new RewindError('ELF_MISSING', `cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}`);
+    throw new RewindError(code, `cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}`);
   }
+}
+
+export function readElfFile(path: string): Uint8Array {
+  return readUserFile(path, 'ELF_MISSING');
 }
 
 export function readInput(path: string): Uint8Array {
