@@ -5,13 +5,15 @@ import { DUMP_USAGE, dumpCommand } from './cli/dumpCommand';
 import { RECORD_USAGE, recordCommand } from './cli/recordCommand';
 import { REPLAY_USAGE, replayCommand } from './cli/replayCommand';
 import { LOCKS_USAGE, locksCommand } from './cli/locksCommand';
+import { EXPORT_USAGE, exportCommand } from './cli/exportCommand';
 
 const USAGE = `usage:
   ${RUN_USAGE}
   ${RECORD_USAGE}
   ${REPLAY_USAGE}
   ${DUMP_USAGE}
-  ${LOCKS_USAGE}`;
+  ${LOCKS_USAGE}
+  ${EXPORT_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -21,6 +23,7 @@ async function main(argv: string[]): Promise<number> {
     case 'record': return recordCommand(rest);
     case 'replay': return replayCommand(rest);
     case 'locks': return locksCommand(rest);
+    case 'export': return exportCommand(rest);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE + '\n');
       return cmd === undefined ? EXIT_USAGE : 0;

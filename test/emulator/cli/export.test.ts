@@ -1,0 +1,169 @@
+/**
+ * `rewind export --chrome` run as a user runs it (node dist/cli.js): the real QEMU 7.2 mutex trace
+ * and replay log, a fresh Rewind recording, and one-line errors with exit 2. Counts are checked
+ * against what `rewind locks --json` and `rewind dump --json` report for the same files, so the
+ * export shows the same lock and event history the other commands do.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { LocksAnalysis } from '../../../emulator/cli/locksCommand';
+import type { ReplayEvent } from '../../../emulator/replay/replayEvent';
+import { ensureCliBuilt, REPO_ROOT, REWIND_CLI } from '../../support/rewindCli';
+
+const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'qemu-7.2');
+const MUTEX_TRACE = path.join(FIXTURES, 'mutex-trace-record.log');
+const REPLAY_LOG = path.join(FIXTURES, 'hello.replay.bin');
+const TIMER_ELF = path.join(REPO_ROOT, 'emulator', 'guest', 'bin', 'timer-O2.elf');
+
+interface CliRun { code: number | null; stdout: string; stderr: string }
+interface TraceEvent { name: string; ph: string; ts?: number; dur?: number; pid: number; tid?: number; s?: string; args?: Record<string, unknown> }
+interface ChromeTrace { traceEvents: TraceEvent[]; displayTimeUnit: string; otherData: Record<string, unknown> }
+
+function rewind(...args: string[]): CliRun {
+  const r = spawnSync(process.execPath, [REWIND_CLI, ...args], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20 });
+  if (r.error) throw r.error;
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Exit 2, nothing on stdout, exactly one `rewind: ...` line on stderr, no stack trace. */
+function assertOneLineError(r: CliRun, pattern: RegExp): void {
+  const show = `exit ${r.code}\nstdout: ${JSON.stringify(r.stdout.slice(-500))}\nstderr: ${JSON.stringify(r.stderr)}`;
+  assert.equal(r.code, 2, show);
+  assert.equal(r.stdout, '', show);
+  assert.ok(!r.stderr.includes('    at '), `stack trace:\n${show}`);
+  const lines = r.stderr.replace(/\n$/, '').split('\n');
+  assert.equal(lines.length, 1, show);
+  assert.match(lines[0], /^rewind: /, show);
+  assert.match(lines[0], pattern, show);
+}
+
+describe('rewind export --chrome', function () {
+  let dir: string;
+
+  before(function () {
+    ensureCliBuilt();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-export-'));
+  });
+
+  after(function () {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Exports `file`, expects success and one summary line naming the output, and parses it. */
+  function exportOk(file: string, name: string): ChromeTrace {
+    const out = path.join(dir, name);
+    const r = rewind('export', '--chrome', file, '-o', out);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, new RegExp(`^rewind: exported .* -> ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} .*\\n$`));
+    const trace = JSON.parse(fs.readFileSync(out, 'utf8')) as ChromeTrace;
+    assert.ok(Array.isArray(trace.traceEvents));
+    assert.equal(trace.displayTimeUnit, 'ns');
+    return trace;
+  }
+
+  describe('a QEMU mutex trace', function () {
+    let trace: ChromeTrace;
+    before(function () { trace = exportOk(MUTEX_TRACE, 'mutex.json'); });
+
+    it('names a track for each of the 3 threads, by TID and role', function () {
+      const names = trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => [e.tid, e.args?.name]);
+      for (const [tid, name] of [[30766, '30766 main loop'], [30767, '30767 RCU'], [30768, '30768 vCPU']]) {
+        assert.ok(names.some(([t, n]) => t === tid && n === name), `no thread_name ${name} for ${tid} in ${JSON.stringify(names)}`);
+      }
+      // Besides per-lock sub-tracks ("30768 vCPU · replay mutex"), for slices that do not nest.
+      assert.equal(names.filter(([, n]) => !String(n).includes(' · ')).length, 3, JSON.stringify(names));
+      assert.match(String(trace.otherData.timeAxis), /host time/);
+    });
+
+    it('has slices with non-negative ts and dur', function () {
+      const slices = trace.traceEvents.filter((e) => e.ph === 'X');
+      assert.ok(slices.length > 1000, `${slices.length} slices`);
+      for (const s of slices) {
+        assert.ok(typeof s.ts === 'number' && s.ts >= 0, JSON.stringify(s));
+        assert.ok(typeof s.dur === 'number' && s.dur >= 0, JSON.stringify(s));
+      }
+    });
+
+    it('has one "BQL" slice per BQL acquisition that rewind locks --json counts', function () {
+      const r = rewind('locks', '--json', MUTEX_TRACE);
+      assert.equal(r.code, 0, r.stderr);
+      const a = JSON.parse(r.stdout) as LocksAnalysis;
+      const acquisitions = a.report.locks.find((l) => l.lock === 'bql')?.acquisitions;
+      assert.ok(acquisitions !== undefined && acquisitions > 0);
+      assert.equal(trace.traceEvents.filter((e) => e.ph === 'X' && e.name === 'BQL').length, acquisitions);
+      assert.equal(trace.traceEvents.filter((e) => e.ph === 'X' && e.name === 'wait BQL').length, a.report.locks.find((l) => l.lock === 'bql')?.waits);
+    });
+
+    it('nests the slices of every track', function () {
+      const byTrack = new Map<string, TraceEvent[]>();
+      for (const e of trace.traceEvents.filter((x) => x.ph === 'X')) {
+        const k = `${e.pid}/${e.tid}`;
+        if (!byTrack.has(k)) byTrack.set(k, []);
+        byTrack.get(k)!.push(e);
+      }
+      for (const [track, slices] of byTrack) {
+        // Parents first on equal starts: the longer slice contains the shorter one.
+        slices.sort((x, y) => x.ts! - y.ts! || y.dur! - x.dur!);
+        const stack: number[] = []; // ends of the open enclosing slices
+        for (const s of slices) {
+          while (stack.length > 0 && stack[stack.length - 1] <= s.ts!) stack.pop();
+          const end = s.ts! + s.dur!;
+          if (stack.length > 0) assert.ok(end <= stack[stack.length - 1], `track ${track}: ${JSON.stringify(s)} ends after its parent (ends ${stack[stack.length - 1]})`);
+          stack.push(end);
+        }
+      }
+    });
+  });
+
+  it('exports a QEMU replay log: one instant per event that is not an INSTRUCTION delta', function () {
+    const trace = exportOk(REPLAY_LOG, 'replay.json');
+    const dump = rewind('dump', '--json', REPLAY_LOG);
+    assert.equal(dump.code, 0, dump.stderr);
+    const events = (JSON.parse(dump.stdout) as { events: ReplayEvent[] }).events;
+    const kept = events.filter((e) => e.name !== 'EVENT_INSTRUCTION');
+    assert.ok(kept.length > 0 && kept.length < events.length);
+    const instants = trace.traceEvents.filter((e) => e.ph === 'i');
+    assert.equal(instants.length, kept.length);
+    assert.deepEqual(instants.map((e) => e.name), kept.map((e) => e.name));
+    assert.deepEqual(instants.map((e) => e.ts), kept.map((e) => e.icount / 1000));
+    assert.ok(trace.traceEvents.some((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'guest (icount)'));
+    assert.match(String(trace.otherData.timeAxis), /1 instruction = 1 ns/);
+  });
+
+  it('exports a fresh Rewind recording: the timer guest\'s 20 interrupts', function () {
+    const rec = path.join(dir, 'timer.rwtrace');
+    const r = rewind('record', TIMER_ELF, '-o', rec);
+    assert.equal(r.code, 0, r.stderr);
+    const trace = exportOk(rec, 'timer.json');
+    assert.equal(trace.traceEvents.filter((e) => e.ph === 'i' && e.name === 'EVENT_INTERRUPT').length, 20);
+  });
+
+  it('exports what a truncated replay log decodes, then says where it stopped (exit 2)', function () {
+    const cut = path.join(dir, 'cut.replay.bin');
+    fs.writeFileSync(cut, fs.readFileSync(REPLAY_LOG).subarray(0, 2000));
+    const out = path.join(dir, 'cut.json');
+    const r = rewind('export', '--chrome', cut, '-o', out);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /stopped at offset/);
+    assert.ok(!r.stderr.includes('    at '), r.stderr);
+    assert.ok((JSON.parse(fs.readFileSync(out, 'utf8')) as ChromeTrace).traceEvents.some((e) => e.ph === 'i'));
+  });
+
+  it('refuses a text file that is no trace in one line, exit 2, writing nothing', function () {
+    const text = path.join(dir, 'notes.txt');
+    fs.writeFileSync(text, 'just some notes\nnothing to see\n');
+    const out = path.join(dir, 'notes.json');
+    assertOneLineError(rewind('export', '--chrome', text, '-o', out), /not a trace Rewind can export/);
+    assert.ok(!fs.existsSync(out));
+  });
+
+  it('needs -o and --chrome: one-line usage errors, exit 2', function () {
+    assertOneLineError(rewind('export', '--chrome', MUTEX_TRACE), /-o OUT\.json is required/);
+    assertOneLineError(rewind('export', '-o', path.join(dir, 'x.json')), /--chrome FILE is required/);
+    assertOneLineError(rewind('export', '--chrome', path.join(dir, 'missing.log'), '-o', path.join(dir, 'y.json')), /cannot read .*no such file/);
+  });
+});
