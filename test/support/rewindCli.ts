@@ -2,6 +2,7 @@
  * Test support: the other side of the differential tests, Rewind's built CLI (dist/cli.js), run
  * as a child process exactly as a user runs it.
  */
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -93,4 +94,31 @@ export function describeDifference(a: Buffer, b: Buffer, aName = 'Rewind', bName
   return `outputs differ at byte ${i} (${aName} ${a.length} bytes, ${bName} ${b.length} bytes):\n`
     + `  ${aName}: byte ${i < a.length ? '0x' + a[i].toString(16).padStart(2, '0') : 'EOF'}, around it ${show(a)}\n`
     + `  ${bName}: byte ${i < b.length ? '0x' + b[i].toString(16).padStart(2, '0') : 'EOF'}, around it ${show(b)}`;
+}
+
+/** What a CLI child process did. */
+export interface CliRun { code: number | null; stdout: string; stderr: string }
+
+/** Runs `node dist/cli.js ARGS...` and captures everything (text decoded as UTF-8). */
+export function runCli(args: string[], timeoutMs = 120_000): CliRun {
+  const r = spawnSync(process.execPath, [REWIND_CLI, ...args], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20 });
+  if (r.error) throw r.error;
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * The user-error contract: exit 2, exactly one `rewind: ...` line on stderr matching `pattern`,
+ * no stack trace, and (unless the command streams partial results first) nothing on stdout.
+ * Returns the line.
+ */
+export function assertOneLineError(r: CliRun, pattern: RegExp, opts: { stdoutAllowed?: boolean } = {}): string {
+  const show = `exit ${r.code}\nstdout: ${JSON.stringify(r.stdout.slice(-500))}\nstderr: ${JSON.stringify(r.stderr)}`;
+  assert.equal(r.code, 2, show);
+  if (!opts.stdoutAllowed) assert.equal(r.stdout, '', show);
+  assert.ok(!r.stderr.includes('    at '), `stack trace:\n${show}`);
+  const lines = r.stderr.replace(/\n$/, '').split('\n');
+  assert.equal(lines.length, 1, show);
+  assert.match(lines[0], /^rewind: /, show);
+  assert.match(lines[0], pattern, show);
+  return lines[0];
 }

@@ -5,40 +5,22 @@
  * export shows the same lock and event history the other commands do.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LocksAnalysis } from '../../../emulator/cli/locksCommand';
 import type { ReplayEvent } from '../../../emulator/replay/replayEvent';
-import { ensureCliBuilt, REPO_ROOT, REWIND_CLI } from '../../support/rewindCli';
+import { ensureCliBuilt, REPO_ROOT, assertOneLineError, CliRun, runCli } from '../../support/rewindCli';
+
+const rewind = (...args: string[]): CliRun => runCli(args);
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'qemu-7.2');
 const MUTEX_TRACE = path.join(FIXTURES, 'mutex-trace-record.log');
 const REPLAY_LOG = path.join(FIXTURES, 'hello.replay.bin');
 const TIMER_ELF = path.join(REPO_ROOT, 'emulator', 'guest', 'bin', 'timer-O2.elf');
 
-interface CliRun { code: number | null; stdout: string; stderr: string }
 interface TraceEvent { name: string; ph: string; ts?: number; dur?: number; pid: number; tid?: number; s?: string; args?: Record<string, unknown> }
 interface ChromeTrace { traceEvents: TraceEvent[]; displayTimeUnit: string; otherData: Record<string, unknown> }
-
-function rewind(...args: string[]): CliRun {
-  const r = spawnSync(process.execPath, [REWIND_CLI, ...args], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20 });
-  if (r.error) throw r.error;
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Exit 2, nothing on stdout, exactly one `rewind: ...` line on stderr, no stack trace. */
-function assertOneLineError(r: CliRun, pattern: RegExp): void {
-  const show = `exit ${r.code}\nstdout: ${JSON.stringify(r.stdout.slice(-500))}\nstderr: ${JSON.stringify(r.stderr)}`;
-  assert.equal(r.code, 2, show);
-  assert.equal(r.stdout, '', show);
-  assert.ok(!r.stderr.includes('    at '), `stack trace:\n${show}`);
-  const lines = r.stderr.replace(/\n$/, '').split('\n');
-  assert.equal(lines.length, 1, show);
-  assert.match(lines[0], /^rewind: /, show);
-  assert.match(lines[0], pattern, show);
-}
 
 describe('rewind export --chrome', function () {
   let dir: string;

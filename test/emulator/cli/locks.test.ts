@@ -3,34 +3,16 @@
  * trace, --json, violations on a synthetic trace, and one-line errors with exit 2.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LocksAnalysis } from '../../../emulator/cli/locksCommand';
-import { ensureCliBuilt, REPO_ROOT, REWIND_CLI } from '../../support/rewindCli';
+import { ensureCliBuilt, REPO_ROOT, assertOneLineError, CliRun, runCli } from '../../support/rewindCli';
+
+const locks = (...args: string[]): CliRun => runCli(['locks', ...args]);
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'qemu-7.2', 'mutex-trace-record.log');
 
-interface CliRun { code: number | null; stdout: string; stderr: string }
-
-function locks(...args: string[]): CliRun {
-  const r = spawnSync(process.execPath, [REWIND_CLI, 'locks', ...args], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
-  if (r.error) throw r.error;
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Exit 2, nothing on stdout, exactly one `rewind: ...` line on stderr, no stack trace. */
-function assertOneLineError(r: CliRun, pattern: RegExp): void {
-  const show = `exit ${r.code}\nstdout: ${JSON.stringify(r.stdout.slice(-500))}\nstderr: ${JSON.stringify(r.stderr)}`;
-  assert.equal(r.code, 2, show);
-  assert.equal(r.stdout, '', show);
-  assert.ok(!r.stderr.includes('    at '), `stack trace:\n${show}`);
-  const lines = r.stderr.replace(/\n$/, '').split('\n');
-  assert.equal(lines.length, 1, show);
-  assert.match(lines[0], /^rewind: /, show);
-  assert.match(lines[0], pattern, show);
-}
 
 const VERB = { lock: 'waiting on', locked: 'taken', unlock: 'released' } as const;
 function line(tid: number, us: number, ev: keyof typeof VERB, addr: string, site: string): string {

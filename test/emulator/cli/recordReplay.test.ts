@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureCliBuilt, REPO_ROOT, REWIND_CLI } from '../../support/rewindCli';
+import { FileSource } from '../../../emulator/trace/fileAccess';
+import { readEvents } from '../../../emulator/trace/rwtraceEvents';
+import { RwtraceReader } from '../../../emulator/trace/rwtraceReader';
+import { assertOneLineError, CliRun, ensureCliBuilt, REPO_ROOT, REWIND_CLI, runCli } from '../../support/rewindCli';
 
+const cli = (...args: string[]): CliRun => runCli(args);
 const bin = (name: string) => path.join(REPO_ROOT, 'emulator', 'guest', 'bin', name);
-
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [REWIND_CLI, ...args], { encoding: 'latin1', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** One line on stderr starting with "rewind: ", exit 2, no stack trace. */
-function assertOneLineError(r: { code: number | null; stderr: string }, re: RegExp): void {
-  assert.equal(r.code, 2, r.stderr);
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0], re);
-  assert.doesNotMatch(r.stderr, /\n\s+at /);
-}
 
 describe('rewind record / replay', () => {
   let dir = '';
@@ -90,8 +80,20 @@ describe('rewind record / replay', () => {
     child.stdout.setEncoding('latin1');
     child.stdout.on('data', (d: string) => { recorded += d; });
     child.stdin.write('hello, rewind\n');
-    // Longer than the 100 ms a chunk may stay open, so the echo is on disk before the kill.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Kill only once the echoed line's output events are in a flushed chunk (at most 100 ms after
+    // they happened), however slow the machine: the test is about what a kill keeps.
+    const flushedWrites = (): number => {
+      let r: RwtraceReader | undefined;
+      try {
+        r = new RwtraceReader(new FileSource(trace), trace);
+        return readEvents(r, trace).filter((e) => e.name === 'EVENT_CHAR_WRITE').length;
+      } catch {
+        return 0; // not even the header yet
+      } finally {
+        r?.close();
+      }
+    };
+    while (!/HELLO, REWIND\n/.test(recorded) || flushedWrites() < recorded.length) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     assert.match(recorded, /HELLO, REWIND/);
