@@ -20,6 +20,8 @@ export interface DriveOptions {
    * flushes its chunks then). Splitting a run changes nothing the guest sees.
    */
   chunked?: boolean;
+  /** Instruction counts at which to stop and call `action` (e.g. take a snapshot), in order. */
+  pauses?: { at: number; action: () => void }[];
 }
 
 /**
@@ -35,12 +37,20 @@ export async function driveMachine(machine: Machine, opts: DriveOptions): Promis
     process.stdin.on('data', (d: Buffer) => machine.pushInput(d));
     process.stdin.on('end', () => { inputEnded = true; });
   }
+  const pauses = [...(opts.pauses ?? [])].sort((a, b) => a.at - b.at);
   const t0 = process.hrtime.bigint();
   try {
     for (;;) {
       const streaming = !inputEnded || machine.waitingOnHost() || opts.chunked;
-      const stopAt = streaming ? Math.min(opts.maxInsns, machine.icount + STREAM_CHUNK) : opts.maxInsns;
+      const pause = pauses.find((p) => p.at >= machine.icount);
+      let stopAt = streaming ? Math.min(opts.maxInsns, machine.icount + STREAM_CHUNK) : opts.maxInsns;
+      if (pause) stopAt = Math.min(stopAt, pause.at);
       const result = machine.run(stopAt);
+      if (pause && machine.icount === pause.at && result.reason === 'limit') {
+        pauses.splice(pauses.indexOf(pause), 1);
+        pause.action();
+        continue;
+      }
       opts.afterStep?.();
       const done = result.reason === 'exit' || result.reason === 'stuck' || result.reason === 'diverged'
         || (result.reason === 'limit' && machine.icount >= opts.maxInsns)

@@ -6,17 +6,22 @@ import { RewindError } from '../errors';
 import { FileSink } from '../trace/fileAccess';
 import { EventStreamWriter } from '../trace/rwtraceEvents';
 import { RwtraceWriter } from '../trace/rwtraceWriter';
-import { parse } from './args';
+import { intOption, parse } from './args';
+import { ChunkType } from '../trace/rwtraceFormat';
+import { encodeSnapshot } from '../snapshot/snapshotCodec';
 import { OutputSink } from './hostIo';
 import { driveMachine, reportRun } from './driveMachine';
 import { MACHINE_OPTIONS, MACHINE_USAGE, machineConfig, maxInsnsOption, readElfFile } from './machineOptions';
 
-export const RECORD_USAGE = `rewind record PROG.elf -o T.rwtrace [--input FILE|-] ${MACHINE_USAGE}`;
+export const RECORD_USAGE = `rewind record PROG.elf -o T.rwtrace [--input FILE|-] [--snapshot-at ICOUNT[,ICOUNT...]] ${MACHINE_USAGE}`;
 export const RECORDING_FORMAT = 'rewind-recording';
 declare const REWIND_VERSION: string | undefined;
 
 export async function recordCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { output: { type: 'string', short: 'o' }, input: { type: 'string' }, ...MACHINE_OPTIONS }, RECORD_USAGE);
+  const { values, positionals } = parse(argv, {
+    output: { type: 'string', short: 'o' }, input: { type: 'string' }, 'snapshot-at': { type: 'string' }, ...MACHINE_OPTIONS,
+  }, RECORD_USAGE);
+  const snapshotAt = values['snapshot-at'] === undefined ? [] : String(values['snapshot-at']).split(',').map((v) => intOption(v, 'snapshot-at', 0)).sort((a, b) => a - b);
   if (positionals.length !== 1) throw new RewindError('USAGE', `expected one ELF file (usage: ${RECORD_USAGE})`);
   const outPath = values.output as string | undefined;
   if (!outPath) throw new RewindError('USAGE', `-o T.rwtrace is required (usage: ${RECORD_USAGE})`);
@@ -42,8 +47,18 @@ export async function recordCommand(argv: string[]): Promise<number> {
   machine.loadElf(elf, elfPath);
   for (const w of machine.loadWarnings) process.stderr.write(`rewind: warning: ${w}\n`);
   const maxInsns = maxInsnsOption(values);
+  // savevm while recording: the state goes into a SNAPSHOT chunk, and an event marks the spot.
+  const pauses = snapshotAt.map((at, id) => ({
+    at,
+    action: () => {
+      machine.replay!.snapshot(id);
+      events.flush();
+      writer.append(ChunkType.SNAPSHOT, encodeSnapshot(machine.saveState()), { firstIcount: at, lastIcount: at, firstItem: id, itemCount: 1 });
+      process.stderr.write(`rewind: snapshot ${id} taken at icount ${at}\n`);
+    },
+  }));
   const { result, seconds } = await driveMachine(machine, {
-    input: values.input as string | undefined, maxInsns, chunked: true,
+    input: values.input as string | undefined, maxInsns, chunked: true, pauses,
     afterStep: () => { out.flush(); events.tick(); },
   });
   machine.replay!.end();

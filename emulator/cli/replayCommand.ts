@@ -10,9 +10,11 @@ import { parse } from './args';
 import { OutputSink } from './hostIo';
 import { EXIT_USAGE, reportRun } from './driveMachine';
 import { readElfFile } from './machineOptions';
+import { intOption } from './args';
+import { decodeSnapshot, encodeSnapshot } from '../snapshot/snapshotCodec';
 import { RECORDING_FORMAT } from './recordCommand';
 
-export const REPLAY_USAGE = 'rewind replay T.rwtrace [--verify] [--elf PROG.elf] [--no-jit]';
+export const REPLAY_USAGE = 'rewind replay T.rwtrace [--verify] [--from-snapshot ID] [--elf PROG.elf] [--no-jit]';
 
 interface RecordingMeta {
   format: string;
@@ -35,7 +37,9 @@ export function openRecording(file: string): { reader: RwtraceReader; meta: Reco
 }
 
 export async function replayCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { verify: { type: 'boolean' }, elf: { type: 'string' }, 'no-jit': { type: 'boolean' } }, REPLAY_USAGE);
+  const { values, positionals } = parse(argv, {
+    verify: { type: 'boolean' }, elf: { type: 'string' }, 'no-jit': { type: 'boolean' }, 'from-snapshot': { type: 'string' },
+  }, REPLAY_USAGE);
   if (positionals.length !== 1) throw new RewindError('USAGE', `expected one .rwtrace file (usage: ${REPLAY_USAGE})`);
   const file = positionals[0];
   const { reader, meta } = openRecording(file);
@@ -56,8 +60,31 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const out = new OutputSink(1);
   const machine = new Machine({ ...meta.machine, jit: !values['no-jit'], onOutput: out.put, replay: { mode: 'replay', events } });
   machine.loadElf(elf, elfPath);
+  const snapshots = reader.stream(ChunkType.SNAPSHOT);
+  const snapshotEvents = events.filter((e) => e.name === 'EVENT_SNAPSHOT');
+  if (values['from-snapshot'] !== undefined) {
+    // loadvm: start from the recorded state instead of from reset.
+    const id = intOption(values['from-snapshot'], 'from-snapshot', 0);
+    const chunk = snapshots.find((c) => c.firstItem === id);
+    const ev = snapshotEvents.find((e) => e.data?.id === id);
+    if (!chunk || !ev) throw new RewindError('NO_SNAPSHOT', `${file} has no snapshot ${id} (it has ${snapshots.length ? snapshots.map((c) => c.firstItem).join(', ') : 'none'})`);
+    machine.loadState(decodeSnapshot(reader.payload(chunk), `${file} snapshot ${id}`));
+    machine.replay!.player!.skipTo(ev.index + 1);
+  }
   const t0 = process.hrtime.bigint();
-  const result = machine.run(endIcount);
+  let result = machine.run(0);
+  for (const ev of snapshotEvents.filter((e) => e.index >= machine.replay!.player!.consumed)) {
+    result = machine.run(ev.icount);
+    if (result.reason !== 'limit' || machine.icount !== ev.icount) break;
+    const id = ev.data!.id as number;
+    if (!machine.replay!.snapshot(id)) break;
+    const chunk = snapshots.find((c) => c.firstItem === id);
+    if (values.verify && chunk && !sameBytes(encodeSnapshot(machine.saveState()), reader.payload(chunk))) {
+      process.stderr.write(`rewind: replay verification failed: the machine at snapshot ${id} (icount ${ev.icount}) is not in the recorded state\n`);
+      return EXIT_USAGE;
+    }
+  }
+  if (!machine.replay!.divergence) result = machine.run(endIcount);
   out.flush();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (result.reason === 'diverged') return reportRun(machine, result, seconds, endIcount);
@@ -77,4 +104,8 @@ export async function replayCommand(argv: string[]): Promise<number> {
   }
   // The replayed guest ends as the recorded one did: same exit code, or the same limit.
   return reportRun(machine, result, seconds, endIcount);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
 }

@@ -298,10 +298,12 @@ export class Machine {
       harts: this.harts.map((h) => h.saveState()),
       ram: this.bus.ram8.slice(),
       clint: this.clint.saveState(), plic: this.plic.saveState(), uart: this.uart.saveState(), rtc: this.rtc.saveState(),
+      // Plain JSON: an unarmed timer (Infinity) is null, an unset exit code absent.
       run: {
-        nextHart: this.nextHart, lastHart: this.lastHart, exitCode: this.exitCode, shutdownLogged: this.shutdownLogged,
+        nextHart: this.nextHart, lastHart: this.lastHart, shutdownLogged: this.shutdownLogged,
         nextInputIcount: this.nextInputIcount,
-        cut: this.cut && { hart: this.cut.hart.hartId, end: this.cut.end, timerAt: this.cut.timerAt },
+        ...(this.exitCode !== undefined ? { exitCode: this.exitCode } : {}),
+        ...(this.cut ? { cut: { hart: this.cut.hart.hartId, end: this.cut.end, timerAt: this.cut.timerAt === Infinity ? null : this.cut.timerAt } } : {}),
       },
     };
   }
@@ -326,7 +328,7 @@ export class Machine {
     this.exitCode = r.exitCode;
     this.shutdownLogged = r.shutdownLogged;
     this.nextInputIcount = r.nextInputIcount;
-    this.cut = r.cut && { hart: this.harts[r.cut.hart], end: r.cut.end, timerAt: r.cut.timerAt };
+    this.cut = r.cut && { hart: this.harts[r.cut.hart], end: r.cut.end, timerAt: r.cut.timerAt ?? Infinity };
   }
 
   private checkHtif(): void {

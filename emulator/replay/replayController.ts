@@ -2,6 +2,7 @@ import { Divergence, Player, Recorder, ReplayPosition } from './replayLog';
 import { ReplayEvent } from './replayEvent';
 import { charRead, charWrite } from './charEvents';
 import { hostClockRead } from './clockEvents';
+import { snapshotSaved } from './snapshotEvents';
 
 export type ReplayConfig =
   | { mode: 'record'; sink: (e: ReplayEvent) => void }
@@ -56,6 +57,11 @@ export class ReplayController {
   shutdown(cause: string, code: number): void {
     if (this.recorder) this.recorder.append('EVENT_SHUTDOWN', 'shutdown', { cause, code });
     else this.player!.take('EVENT_SHUTDOWN', { cause, code });
+  }
+
+  /** A snapshot was taken here (record), or replay has reached where one was (false: diverged). */
+  snapshot(id: number): boolean {
+    return snapshotSaved(this, id);
   }
 
   /** Record: the last event, at the final icount. */

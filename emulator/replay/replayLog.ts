@@ -81,6 +81,11 @@ export class Player {
     return e;
   }
 
+  /** Continues from event `index` on (replay started from a snapshot taken there). */
+  skipTo(index: number): void {
+    this.next = index;
+  }
+
   /** Records a divergence found by the machine itself (e.g. it ran past an input's icount). */
   diverge(actual: string): void {
     if (this.divergence) return;

@@ -22,7 +22,7 @@ export interface MachineSnapshot {
   run: {
     nextHart: number;
     lastHart: number;
-    cut?: { hart: number; end: number; timerAt: number };
+    cut?: { hart: number; end: number; timerAt: number | null };
     exitCode?: number;
     shutdownLogged: boolean;
     nextInputIcount: number;

@@ -54,6 +54,24 @@ describe('rewind record / replay', () => {
     assert.ok(interrupts.events.every((e: { data: { cause: number } }) => e.data.cause === 0x80000007));
   });
 
+  it('snapshots taken while recording are passed and checked on replay, and replay can start from one (loadvm)', () => {
+    const trace = path.join(dir, 'timer-snap.rwtrace');
+    const rec = cli('record', bin('timer-O2.elf'), '-o', trace, '--snapshot-at', '7000,2000');
+    assert.equal(rec.code, 0, rec.stderr);
+    assert.match(rec.stderr, /snapshot 0 taken at icount 2000\nrewind: snapshot 1 taken at icount 7000/);
+    const full = cli('replay', '--verify', trace);
+    assert.equal(full.code, 0, full.stderr);
+    assert.equal(full.stdout, rec.stdout);
+    // From snapshot 1 on, the guest prints exactly what the recording logged after icount 7000.
+    const later = JSON.parse(cli('dump', '--json', '--kind', 'char-write', trace).stdout).events
+      .filter((e: { icount: number }) => e.icount > 7000).map((e: { data: { byte: number } }) => e.data.byte);
+    const resumed = cli('replay', '--verify', '--from-snapshot', '1', trace);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(resumed.stdout, Buffer.from(later).toString('latin1'));
+    assert.match(resumed.stderr, /replay verified: .* as recorded/);
+    assertOneLineError(cli('replay', '--from-snapshot', '5', trace), /has no snapshot 5 \(it has 0, 1\)/);
+  });
+
   it('replaying with another guest ELF is refused with one line', () => {
     const trace = path.join(dir, 'hello.rwtrace');
     assert.equal(cli('record', bin('hello-O2.elf'), '-o', trace).code, 0);
