@@ -2,6 +2,7 @@ import { RewindError } from '../errors';
 import { MachineSnapshot } from './machineSnapshot';
 
 const PAGE = 4096;
+const ZERO_PAGE = Buffer.alloc(PAGE);
 
 /**
  * A snapshot as bytes, for .rwtrace SNAPSHOT chunks and migration files: a u32 length, the JSON
@@ -10,14 +11,9 @@ const PAGE = 4096;
  */
 export function encodeSnapshot(s: MachineSnapshot): Uint8Array {
   const pages: number[] = [];
-  const words = new Int32Array(s.ram.buffer, s.ram.byteOffset, s.ram.length >> 2);
   for (let p = 0; p < s.ram.length / PAGE; p++) {
-    for (let w = (p * PAGE) >> 2; w < ((p + 1) * PAGE) >> 2; w++) {
-      if (words[w] !== 0) {
-        pages.push(p);
-        break;
-      }
-    }
+    // Buffer.equals is a native memcmp: scanning 128 MiB takes milliseconds.
+    if (!Buffer.from(s.ram.buffer, s.ram.byteOffset + p * PAGE, PAGE).equals(ZERO_PAGE)) pages.push(p);
   }
   const { ram, ...rest } = s;
   const json = new TextEncoder().encode(JSON.stringify({ ...rest, ramBytes: ram.length, pages }));
