@@ -5,6 +5,8 @@ import { readInput } from './machineOptions';
 export const EXIT_USAGE = 2;
 export const EXIT_IDLE = 3;
 export const EXIT_LIMIT = 124;
+/** Stopped by Ctrl-C or SIGTERM, after flushing output and closing any recording (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
 
 /** How many instructions run between looks at stdin when input is streamed. */
 const STREAM_CHUNK = 4_000_000;
@@ -15,11 +17,6 @@ export interface DriveOptions {
   maxInsns: number;
   /** Called after every run() step, e.g. to flush output. */
   afterStep?: () => void;
-  /**
-   * Return to the host every few million instructions even with nothing to stream (a recording
-   * flushes its chunks then). Splitting a run changes nothing the guest sees.
-   */
-  chunked?: boolean;
   /** Instruction counts at which to stop and call `action` (e.g. take a snapshot), in order. */
   pauses?: { at: number; action: () => void }[];
 }
@@ -28,7 +25,13 @@ export interface DriveOptions {
  * Runs a machine to its end as the CLI does: input from a file or streamed from stdin, an
  * instruction limit, and waiting (not spinning) while an idle guest waits for the host.
  */
-export async function driveMachine(machine: Machine, opts: DriveOptions): Promise<{ result: RunResult; seconds: number }> {
+export async function driveMachine(machine: Machine, opts: DriveOptions): Promise<{ result: RunResult; seconds: number; interrupted: boolean }> {
+  // The machine returns to this loop every few million instructions (splitting a run changes
+  // nothing the guest sees), so Ctrl-C is handled here: output flushed, a recording closed.
+  let interrupted = false;
+  const onSignal = () => { interrupted = true; };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let inputEnded = true;
   if (opts.input !== undefined && opts.input !== '-') {
     machine.pushInput(readInput(opts.input));
@@ -41,9 +44,8 @@ export async function driveMachine(machine: Machine, opts: DriveOptions): Promis
   const t0 = process.hrtime.bigint();
   try {
     for (;;) {
-      const streaming = !inputEnded || machine.waitingOnHost() || opts.chunked;
       const pause = pauses.find((p) => p.at >= machine.icount);
-      let stopAt = streaming ? Math.min(opts.maxInsns, machine.icount + STREAM_CHUNK) : opts.maxInsns;
+      let stopAt = Math.min(opts.maxInsns, machine.icount + STREAM_CHUNK);
       if (pause) stopAt = Math.min(stopAt, pause.at);
       const result = machine.run(stopAt);
       if (pause && machine.icount === pause.at && result.reason === 'limit') {
@@ -55,13 +57,15 @@ export async function driveMachine(machine: Machine, opts: DriveOptions): Promis
       const done = result.reason === 'exit' || result.reason === 'stuck' || result.reason === 'diverged'
         || (result.reason === 'limit' && machine.icount >= opts.maxInsns)
         || (result.reason === 'idle' && inputEnded && !machine.waitingOnHost());
-      if (done) return { result, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+      if (done || interrupted) return { result, seconds: Number(process.hrtime.bigint() - t0) / 1e9, interrupted: interrupted && !done };
       // Streaming stdin: idle guests wait for the next input; busy ones only let pending
       // 'data' events in before running on.
       await new Promise<void>((r) => (result.reason === 'idle' ? setTimeout(r, 10) : setImmediate(r)));
     }
   } finally {
     if (opts.input === '-') process.stdin.destroy();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
@@ -69,9 +73,13 @@ export async function driveMachine(machine: Machine, opts: DriveOptions): Promis
  * The closing stderr lines every running command prints, and its exit code: the instruction
  * count and speed, then why the run ended if the guest did not end it itself.
  */
-export function reportRun(machine: Machine, result: RunResult, seconds: number, maxInsns: number): number {
+export function reportRun(machine: Machine, result: RunResult, seconds: number, maxInsns: number, interrupted = false): number {
   const mips = machine.icount / seconds / 1e6;
   process.stderr.write(`rewind: ${machine.icount} instructions in ${seconds.toFixed(3)} s (${mips.toFixed(1)} MIPS)\n`);
+  if (interrupted) {
+    process.stderr.write(`rewind: interrupted at icount ${machine.icount}, pc 0x${(machine.harts[0].pc >>> 0).toString(16)}\n`);
+    return EXIT_INTERRUPTED;
+  }
   switch (result.reason) {
     case 'exit':
       return result.exitCode;

@@ -57,13 +57,13 @@ export async function recordCommand(argv: string[]): Promise<number> {
       process.stderr.write(`rewind: snapshot ${id} taken at icount ${at}\n`);
     },
   }));
-  const { result, seconds } = await driveMachine(machine, {
-    input: values.input as string | undefined, maxInsns, chunked: true, pauses,
+  const { result, seconds, interrupted } = await driveMachine(machine, {
+    input: values.input as string | undefined, maxInsns, pauses,
     afterStep: () => { out.flush(); events.tick(); },
   });
   machine.replay!.end();
   events.flush();
-  writer.close(machine.icount, { icount: machine.icount, reason: result.reason, exitCode: result.exitCode, stateHash: stateHash(machine) });
+  writer.close(machine.icount, { icount: machine.icount, reason: interrupted ? 'interrupted' : result.reason, exitCode: result.exitCode, stateHash: stateHash(machine) });
   process.stderr.write(`rewind: recorded ${machine.replay!.recorder!.count} events to ${outPath}\n`);
-  return reportRun(machine, result, seconds, maxInsns);
+  return reportRun(machine, result, seconds, maxInsns, interrupted);
 }

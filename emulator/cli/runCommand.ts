@@ -15,8 +15,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const maxInsns = maxInsnsOption(values);
   machine.loadElf(readElfFile(positionals[0]), positionals[0]);
   for (const w of machine.loadWarnings) process.stderr.write(`rewind: warning: ${w}\n`);
-  const { result, seconds } = await driveMachine(machine, { input: values.input as string | undefined, maxInsns, afterStep: () => out.flush() });
-  return reportRun(machine, result, seconds, maxInsns);
+  const { result, seconds, interrupted } = await driveMachine(machine, { input: values.input as string | undefined, maxInsns, afterStep: () => out.flush() });
+  return reportRun(machine, result, seconds, maxInsns, interrupted);
 }
 
 // Shared by the other commands.

@@ -72,6 +72,28 @@ describe('rewind record / replay', () => {
     assertOneLineError(cli('replay', '--from-snapshot', '5', trace), /has no snapshot 5 \(it has 0, 1\)/);
   });
 
+  it('Ctrl-C while recording closes the recording cleanly (exit 130), and it replays to that point', async function () {
+    this.timeout(60_000);
+    const trace = path.join(dir, 'interrupted.rwtrace');
+    const child = spawn(process.execPath, [REWIND_CLI, 'record', bin('echo-O2.elf'), '-o', trace, '--input', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let recorded = '';
+    let stderr = '';
+    child.stdout.setEncoding('latin1');
+    child.stdout.on('data', (d: string) => { recorded += d; });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdin.write('ctrl-c after this\n');
+    while (!/CTRL-C AFTER THIS\n/.test(recorded)) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.once('exit', r));
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /^rewind: interrupted at icount \d+, pc 0x[0-9a-f]+$/m);
+    const rep = cli('replay', '--verify', trace);
+    assert.equal(rep.code, 0, rep.stderr);
+    assert.equal(rep.stdout, recorded);
+    assert.match(rep.stderr, /replay verified: .* as recorded/);
+    assert.match(rep.stderr, /reached the end of the recording, which was interrupted at icount \d+/);
+  });
+
   it('replaying with another guest ELF is refused with one line', () => {
     const trace = path.join(dir, 'hello.rwtrace');
     assert.equal(cli('record', bin('hello-O2.elf'), '-o', trace).code, 0);
