@@ -4,7 +4,11 @@ import { LockStats } from '../threads/lockStats';
 import { ChromeTraceCounts, ChromeTraceWriter } from '../trace/chromeTrace';
 import { QemuThreadRole, readQemuMutexTrace } from '../trace/qemuMutexTrace';
 import { decodeQemuReplayLog, isQemuReplayLog } from '../trace/qemuReplayLog';
-import { readEvents } from '../trace/rwtraceEvents';
+import { eventChunks } from '../trace/rwtraceEvents';
+import { ChunkType } from '../trace/rwtraceFormat';
+import { lockOpChunks } from '../trace/rwtraceLocks';
+import { Mark, readMarks } from '../trace/rwtraceMarks';
+import { LockOp } from '../threads/lockOp';
 import { parse } from './args';
 import { EXIT_USAGE } from './driveMachine';
 import { isRwtrace } from './dumpRwtrace';
@@ -86,23 +90,105 @@ export async function exportCommand(argv: string[]): Promise<number> {
 }
 
 function summary(counts: ChromeTraceCounts, what: string, file: string, out: string): void {
-  const parts = counts.lockOps > 0
-    ? [`${counts.lockOps} lock ops as ${counts.slices} slices${counts.subTrackSlices ? ` (${counts.subTrackSlices} on per-lock sub-tracks)` : ''}`, `${counts.violations} violation marks`]
-    : [`${counts.instants} events as instants`];
+  const parts = counts.lockOps > 0 ? [`${counts.lockOps} lock ops as ${counts.slices} slices${counts.subTrackSlices ? ` (${counts.subTrackSlices} on per-lock sub-tracks)` : ''}`] : [];
+  if (counts.lockOps > 0 || counts.violations > 0) parts.push(`${counts.violations} violation marks`);
+  if (counts.divergences > 0) parts.push(`${counts.divergences} divergence marks`);
+  if (counts.lockOps === 0 || counts.instants > 0) parts.push(`${counts.instants} events as instants`);
   process.stderr.write(`rewind: exported ${what} ${file}: ${parts.join(', ')} -> ${out} (Chrome trace: ui.perfetto.dev or chrome://tracing)\n`);
 }
 
+/** Walks a stream handed out a chunk at a time, one item at a time. */
+class Cursor<T> {
+  private items: T[] = [];
+  private i = 0;
+  constructor(private readonly chunks: Iterator<T[]>) {}
+  peek(): T | undefined {
+    while (this.i >= this.items.length) {
+      const n = this.chunks.next();
+      if (n.done) return undefined;
+      this.items = n.value;
+      this.i = 0;
+    }
+    return this.items[this.i];
+  }
+  take(): T {
+    const v = this.peek();
+    this.i++;
+    return v as T;
+  }
+}
+
+/**
+ * A recording's events, lock ops and marks on one axis, streamed chunk by chunk (a chunk of each
+ * stream in memory at once, plus the marks, which are few).
+ *
+ * The axis is the scheduler's host step (ChromeTraceWriter's 'step' axis): a recording has no host
+ * time, and its icount stands still while the main loop works. Lock ops sit at their step. Events
+ * carry only an icount, so the lock ops are the anchors: an event goes to the first op whose
+ * icount is >= its own, interpolated between that op and the one before when the op's icount is
+ * beyond it. Ops come in step order with non-decreasing icounts, so this keeps the order of
+ * events among themselves and against the ops. Events after the last op go one step after it.
+ * Marks that name a lock op sit at that op; the others are placed by icount like events. A mark
+ * whose op already carries the same violation text is not drawn twice.
+ * Without a LOCKS stream (lock tracing off) the axis is the icount, as before.
+ */
 function exportRwtrace(file: string, out: string): number {
   const { reader, meta } = openRecording(file);
-  const events = readEvents(reader, file);
+  const hasLocks = reader.stream(ChunkType.LOCKS).length > 0;
+  const marks = readMarks(reader, file);
   const o = openOut(out);
-  const w = new ChromeTraceWriter(o.write, `Rewind recording of ${meta.guest.path}`);
-  for (const e of events) w.replayEvent(e);
-  const counts = w.finish({ source: file, format: 'rwtrace', guest: meta.guest.path, events: events.length, instructions: events.length ? events[events.length - 1].icount : 0, finished: reader.finished });
+  const w = new ChromeTraceWriter(o.write, `Rewind recording of ${meta.guest.path}`, (t) => t, hasLocks ? 'step' : 'icount');
+  const events = new Cursor(eventChunks(reader, file));
+  const byIcount = new Cursor([marks.filter((m) => m.lockOp === undefined).sort((x, y) => x.icount - y.icount)][Symbol.iterator]());
+  const byOp = new Cursor([marks.filter((m) => m.lockOp !== undefined).sort((x, y) => x.lockOp! - y.lockOp!)][Symbol.iterator]());
+  const drawMark = (m: Mark, at: number) => {
+    const args = { icount: m.icount, ...(m.lockOp !== undefined ? { op: m.lockOp } : {}), ...(m.eventIndex !== undefined ? { event: m.eventIndex } : {}), ...(m.violation ? { kind: m.violation.kind } : {}) };
+    w.mark(m.kind, at, m.violation?.message ?? m.message, m.violation?.thread, args);
+  };
+  let nEvents = 0, lastIcount = 0;
+  // The anchor before the next op: where the previous op sits (the start before the first).
+  let prev: { icount: number; at: number } | undefined;
+  const place = (icount: number, op: { icount: number; at: number }): number => {
+    if (!hasLocks) return icount;
+    if (!prev || icount >= op.icount || op.icount === Infinity) return op.at;
+    if (icount <= prev.icount) return prev.at;
+    return prev.at + ((op.at - prev.at) * (icount - prev.icount)) / (op.icount - prev.icount);
+  };
+  const drawUpTo = (anchor: { icount: number; at: number }, opIndex: number, op?: LockOp) => {
+    for (let e = events.peek(); e && e.icount <= anchor.icount; e = events.peek()) {
+      events.take();
+      nEvents++;
+      lastIcount = e.icount;
+      if (hasLocks) w.replayEvent(e, place(e.icount, anchor)); else w.replayEvent(e);
+    }
+    for (let m = byIcount.peek(); m && m.icount <= anchor.icount; m = byIcount.peek()) drawMark(byIcount.take(), place(m.icount, anchor));
+    for (let m = byOp.peek(); m && m.lockOp! <= opIndex; m = byOp.peek()) {
+      byOp.take();
+      const said = op && op.index === m.lockOp && op.violation?.includes(m.violation?.message ?? m.message);
+      if (!said) drawMark(m, hasLocks ? anchor.at : m.icount);
+    }
+  };
+  if (hasLocks) {
+    for (const ops of lockOpChunks(reader, file)) {
+      for (const op of ops) {
+        const anchor = { icount: op.icount ?? prev?.icount ?? 0, at: op.step ?? prev?.at ?? 0 };
+        drawUpTo(anchor, op.index, op);
+        w.lockOp(op);
+        prev = anchor;
+      }
+    }
+  }
+  // What is left happened after the last lock op (or there are none: the axis is the icount).
+  drawUpTo({ icount: Infinity, at: (prev?.at ?? 0) + 1 }, Infinity);
+  const lockTrace = (meta as { lockTrace?: unknown }).lockTrace;
+  const counts = w.finish({
+    source: file, format: 'rwtrace', guest: meta.guest.path, events: nEvents, instructions: lastIcount, finished: reader.finished,
+    marks: marks.length, ...(lockTrace !== undefined ? { lockTrace } : {}),
+  });
   o.close();
   summary(counts, 'Rewind recording', file, out);
   if (reader.problem && !reader.finished) {
-    process.stderr.write(`rewind: ${file}: ${reader.problem.message} (offset 0x${reader.problem.offset.toString(16)}); exported the ${events.length} events before it\n`);
+    process.stderr.write(`rewind: ${file}: ${reader.problem.message} (offset 0x${reader.problem.offset.toString(16)}); exported the ${nEvents} events and ${counts.lockOps} lock ops before it\n`);
     return EXIT_USAGE;
   }
   return 0;

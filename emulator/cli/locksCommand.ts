@@ -1,8 +1,13 @@
+import * as fs from 'fs';
 import { RewindError } from '../errors';
 import { LockName } from '../threads/lockOp';
-import { Distribution, LockReport, LockStats, LockSummary } from '../threads/lockStats';
+import { LockReport, LockStats, LockSummary } from '../threads/lockStats';
 import { MutexTraceSummary, qemuThreadRoles, QemuThreadRole, readQemuMutexTrace } from '../trace/qemuMutexTrace';
 import { intOption, parse } from './args';
+import { fiveNumbers, lockDetails, pct, table, violationsText } from './locksText';
+import { analyseRwtraceLocks, formatRwtraceLocks } from './locksRwtrace';
+import { isRwtrace } from './dumpRwtrace';
+import { EXIT_USAGE } from './driveMachine';
 
 export const LOCKS_USAGE = 'rewind locks TRACE [--json] [--top N]';
 
@@ -42,9 +47,35 @@ export async function locksCommand(argv: string[], write: (s: string) => void = 
   const { values, positionals } = parse(argv, { json: { type: 'boolean' }, top: { type: 'string' } }, LOCKS_USAGE);
   if (positionals.length !== 1) throw new RewindError('USAGE', `expected one trace file (usage: ${LOCKS_USAGE})`);
   const top = intOption(values.top, 'top', 5, 0, 1000);
-  const a = analyseMutexTrace(positionals[0]);
+  const file = positionals[0];
+  if (startsLikeRwtrace(file)) {
+    const r = analyseRwtraceLocks(file);
+    write(values.json ? JSON.stringify(r, null, 1) + '\n' : formatRwtraceLocks(r, top));
+    if (r.problem && !r.finished) {
+      // The same policy as `rewind dump`: what was read is shown, the damage makes it exit 2.
+      process.stderr.write(`rewind: ${file}: ${r.problem.message} (offset 0x${r.problem.offset.toString(16)}); analysed the ${r.report.ops} lock ops before it\n`);
+      return EXIT_USAGE;
+    }
+    return 0;
+  }
+  const a = analyseMutexTrace(file);
   write(values.json ? JSON.stringify(a, null, 1) + '\n' : formatLocks(a, top));
   return 0;
+}
+
+/** Whether `file` begins with the .rwtrace magic; unreadable files go on to the text reader, which says why. */
+function startsLikeRwtrace(file: string): boolean {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const head = Buffer.alloc(8);
+      return isRwtrace(head.subarray(0, fs.readSync(fd, head, 0, 8, 0)));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
 }
 
 const ROLE_NAMES: Record<QemuThreadRole, string> = {
@@ -66,15 +97,6 @@ function lockTitle(a: LocksAnalysis, l: LockSummary): string {
   // Other mutexes have no name in the trace: their busiest site says what they are.
   const site = Object.entries(l.sites).sort((x, y) => y[1].acquired + y[1].wait - x[1].acquired - x[1].wait)[0]?.[0];
   return site ? `${l.lock} (${site})` : l.lock;
-}
-
-const pct = (n: number, of: number) => (of === 0 ? '' : ` (${((100 * n) / of).toFixed(n === 0 || n === of ? 0 : 1)}%)`);
-const unitName = (d: Distribution) => (d.unit === 'us' ? 'µs' : 'insns');
-const fiveNumbers = (d?: Distribution) => (d ? `${d.p50} / ${d.p90} / ${d.p99} / ${d.max}` : '-');
-
-function table(rows: string[][], indent = '  '): string {
-  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]))).join('  ').trimEnd() + '\n').join('');
 }
 
 /** The readable report: summary, threads, a table of locks, details per lock, violations. */
@@ -111,38 +133,8 @@ export function formatLocks(a: LocksAnalysis, top = 5): string {
   if (!bql) out += '  (no BQL in this trace: no op in cpus.c)\n';
   if (!replay) out += '  (no replay mutex in this trace: not a record/replay run, or no op in replay/replay-internal.c)\n';
 
-  for (const l of shown) out += '\n' + lockDetails(a, l);
+  for (const l of shown) out += '\n' + lockDetails(r, l, lockTitle(a, l), (t) => (a.roles[t]?.length ? roleOf(a, t) : ''));
 
-  out += '\n' + violations(r);
-  return out;
-}
-
-function lockDetails(a: LocksAnalysis, l: LockSummary): string {
-  let out = `${lockTitle(a, l)}\n`;
-  out += `  ${l.acquisitions} acquisitions, ${l.contended} contended${pct(l.contended, l.acquisitions)}, ${l.waits} waits, ${l.releases} releases`;
-  out += l.heldAtStart ? `, ${l.heldAtStart} held since before the trace began\n` : '\n';
-  for (const [name, d] of [['hold', l.hold], ['wait', l.wait]] as const) {
-    if (d) out += `  ${name} ${unitName(d)}: n ${d.count}  min ${d.min}  p50 ${d.p50}  p90 ${d.p90}  p99 ${d.p99}  max ${d.max}  mean ${d.mean.toFixed(1)}  total ${d.total}\n`;
-  }
-  const threads = Object.entries(l.threads).sort((x, y) => y[1].acquisitions - x[1].acquisitions)
-    .map(([t, c]) => `${t}${a.roles[t]?.length ? ` ${roleOf(a, t)}` : ''} ${c.acquisitions}${c.contended ? ` (${c.contended} contended)` : ''}`);
-  out += `  by thread: ${threads.join(' · ')}\n`;
-  const sites = Object.entries(l.sites).sort((x, y) => y[1].acquired + y[1].wait + y[1].released - x[1].acquired - x[1].wait - x[1].released);
-  const fmt = ([site, c]: [string, { wait: number; acquired: number; released: number }]) =>
-    `${site} ${[c.wait && `${c.wait}w`, c.acquired && `${c.acquired}a`, c.released && `${c.released}r`].filter(Boolean).join('/')}`;
-  out += `  sites (w wait, a acquired, r released): ${sites.slice(0, 6).map(fmt).join(' · ')}${sites.length > 6 ? ` · ${sites.length - 6} more` : ''}\n`;
-  for (const h of a.report.heldAtEnd.filter((x) => x.lock === l.lock)) out += `  held at the end by ${h.thread} (taken at ${h.site}, op #${h.index})\n`;
-  for (const h of a.report.waitingAtEnd.filter((x) => x.lock === l.lock)) out += `  waited for at the end by ${h.thread} (since ${h.site}, op #${h.index})\n`;
-  return out;
-}
-
-function violations(r: LockReport): string {
-  const total = Object.values(r.violationCounts).reduce((x, y) => x + y, 0);
-  if (!r.threadsKnown) return 'violations: not checked (no thread ids)\n';
-  if (total === 0) return 'violations: no violations (replay mutex under the BQL, relock, release without holding)\n';
-  const counts = Object.entries(r.violationCounts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
-  let out = `violations: ${total} (${counts})\n`;
-  for (const v of r.violations) out += `  ${v.kind}: ${v.message}\n`;
-  if (r.violationsDropped > 0) out += `  ... and ${r.violationsDropped} more (only the first ${r.violations.length} are kept)\n`;
+  out += '\n' + violationsText(r);
   return out;
 }

@@ -14,7 +14,8 @@ import { LockName, LockOp } from '../threads/lockOp';
  *   no cumulative-instructions counter: on that axis it would be the straight line y = x).
  * - one track per lock-trace thread (tid = the QEMU TID, or 2, 3, ... for named threads): lock
  *   holds as complete slices ('X') named after the lock ("BQL", "replay mutex", else the mutex
- *   address), waits as "wait BQL" slices, violations as instants named "lock violation".
+ *   address), waits as "wait BQL" slices, violations as instants named "lock violation" (also
+ *   those a recording's MARKS hold, via mark(); its divergences go on the guest track).
  *
  * Nesting. Chrome/Perfetto need the 'X' slices of a track to nest. Locks are not always released
  * in the reverse order of taking them (A taken, B taken, A released), so a slice stays on its
@@ -26,17 +27,21 @@ import { LockName, LockOp } from '../threads/lockOp';
  * are a stack (re-locks nest), and a wait ends at the pair's next op whatever it is, so it never
  * straddles one of its own lock's hold boundaries.
  *
- * Time axis (ts and dur in µs, as the format wants): ops with a guest icount (Rewind's) and replay
- * events use 1 instruction = 1 ns, ts = icount / 1000. QEMU mutex traces have host time in
- * seconds: ts = whole µs since the first op. A trace with neither uses 1 op = 1 µs.
+ * Time axis (ts and dur in µs, as the format wants): replay events alone use 1 instruction = 1 ns,
+ * ts = icount / 1000. QEMU mutex traces have host time in seconds: ts = whole µs since the first
+ * op. Rewind's lock ops use the 'step' axis the caller picks: the scheduler's host step, 1 step =
+ * 1 µs, because an icount axis squeezes everything the main loop does while the vCPU is stopped
+ * (replay mutex, BQL, I/O, all at one icount) into zero-length slices; the caller places events
+ * on it (see exportCommand.ts). A trace with none of these uses 1 op = 1 µs.
  */
 
-export type TimeAxis = 'icount' | 'host' | 'op-index';
+export type TimeAxis = 'icount' | 'host' | 'op-index' | 'step';
 
 export const TIME_AXIS_TEXT: Record<TimeAxis, string> = {
   icount: 'guest instruction count: 1 instruction = 1 ns (ts = icount / 1000 µs)',
   host: 'host time: µs since the first op of the trace',
   'op-index': 'no timestamps in the trace: 1 lock op = 1 µs',
+  step: "host steps of Rewind's scheduler: 1 step = 1 µs (ts = step); replay events at the lock ops around their icount",
 };
 
 export const GUEST_TID = 1;
@@ -51,14 +56,14 @@ interface Slice { name: string; cat: string; start: number; site: string; lock: 
 interface Pair { wait?: Slice; holds: Slice[]; seen: boolean; subTid?: number }
 interface ThreadState { tid: number; label: string; order: number; open: Slice[]; pairs: Map<LockName, Pair>; subTracks: number }
 
-export interface ChromeTraceCounts { instants: number; slices: number; subTrackSlices: number; violations: number; lockOps: number }
+export interface ChromeTraceCounts { instants: number; slices: number; subTrackSlices: number; violations: number; divergences: number; lockOps: number }
 
 export function lockLabel(lock: LockName): string {
   return lock === 'bql' ? 'BQL' : lock === 'replay' ? 'replay mutex' : lock;
 }
 
 export class ChromeTraceWriter {
-  readonly counts: ChromeTraceCounts = { instants: 0, slices: 0, subTrackSlices: 0, violations: 0, lockOps: 0 };
+  readonly counts: ChromeTraceCounts = { instants: 0, slices: 0, subTrackSlices: 0, violations: 0, divergences: 0, lockOps: 0 };
   private first = true;
   private readonly threads = new Map<string, ThreadState>();
   private readonly tracks = new Map<number, { name: string; sort: number }>();
@@ -75,17 +80,34 @@ export class ChromeTraceWriter {
    * when the thread's first op arrives.
    */
   constructor(private readonly write: (s: string) => void, private readonly processName: string,
-    private readonly threadLabel: (thread: string) => string = (t) => t) {
+    private readonly threadLabel: (thread: string) => string = (t) => t, axis?: TimeAxis) {
+    this.axis = axis;
     write('{"traceEvents":[\n');
   }
 
-  /** One replay event as an instant on the guest track; false if skipped (INSTRUCTION deltas). */
-  replayEvent(e: ReplayEvent): boolean {
+  /**
+   * One replay event as an instant on the guest track; false if skipped (INSTRUCTION deltas).
+   * `at` is its place on the step axis (the caller's mapping from icount), else its icount.
+   */
+  replayEvent(e: ReplayEvent, at?: number): boolean {
     if (e.kind === 'instruction') return false;
-    this.track(GUEST_TID, 'guest (icount)', 0);
-    this.emit({ name: e.name, cat: e.kind, ph: 'i', s: 't', ts: e.icount / 1000, pid: PID, tid: GUEST_TID, args: { index: e.index, ...e.data } });
+    this.track(GUEST_TID, this.axis === 'step' ? 'guest (replay events)' : 'guest (icount)', 0);
+    this.emit({ name: e.name, cat: e.kind, ph: 'i', s: 't', ts: at === undefined ? e.icount / 1000 : this.ts(at), pid: PID, tid: GUEST_TID, args: { index: e.index, ...(at === undefined ? {} : { icount: e.icount }), ...e.data } });
     this.counts.instants++;
     return true;
+  }
+
+  /**
+   * A violation or divergence found outside the lock stream (a recording's MARKS), as an instant
+   * at `at` (axis units) on `thread`'s track, or the guest track when it names no thread.
+   */
+  mark(kind: 'violation' | 'divergence', at: number, message: string, thread: string | undefined, args: Record<string, unknown> = {}): void {
+    let tid = GUEST_TID;
+    if (thread !== undefined) tid = this.thread(thread).tid;
+    else this.track(GUEST_TID, this.axis === 'step' ? 'guest (replay events)' : 'guest (icount)', 0);
+    this.emit({ name: kind === 'violation' ? 'lock violation' : 'divergence', cat: kind, ph: 'i', s: 't', ts: this.ts(at), pid: PID, tid, args: { message, ...args } });
+    if (kind === 'violation') this.counts.violations++;
+    else this.counts.divergences++;
   }
 
   /** Ops must come in trace order; the time axis is fixed by the first op. */
@@ -158,6 +180,7 @@ export class ChromeTraceWriter {
   private clock(op: ExportLockOp): number {
     this.axis ??= op.icount !== undefined ? 'icount' : op.time !== undefined ? 'host' : 'op-index';
     if (this.axis === 'icount') return op.icount ?? this.lastTime;
+    if (this.axis === 'step') return op.step ?? this.lastTime;
     if (this.axis === 'op-index') return op.index;
     if (op.time === undefined) return this.lastTime;
     // Whole µs (QEMU prints microseconds) relative to the first op: exact integers, so slice

@@ -343,7 +343,7 @@ export function readQemuMutexTrace(path: string, sink: MutexTraceSink): MutexTra
 
 function checkNotBinary(path: string, head: Buffer): void {
   if (head.subarray(0, FILE_MAGIC.length).toString('latin1') === FILE_MAGIC) {
-    throw new RewindError('NOT_MUTEX_TRACE', `${path} is a Rewind .rwtrace recording; 'rewind locks' reads QEMU mutex traces only so far`);
+    throw new RewindError('NOT_MUTEX_TRACE', `${path} is a Rewind .rwtrace recording, not a QEMU mutex trace`);
   }
   // Text with a stray NUL in some later line is a damaged trace, not a binary file.
   const sample = head.subarray(0, 4096);

@@ -29,16 +29,23 @@ export class EventStreamWriter {
   }
 }
 
-/** Every event of a trace's EVENTS stream, in order. */
-export function readEvents(r: RwtraceReader, what: string): ReplayEvent[] {
-  const out: ReplayEvent[] = [];
+/** The EVENTS stream one chunk at a time, so a walk over a big recording holds one chunk's events. */
+export function* eventChunks(r: RwtraceReader, what: string): Generator<ReplayEvent[]> {
   for (const c of r.stream(ChunkType.EVENTS)) {
+    let events: ReplayEvent[];
     try {
-      out.push(...decodeEvents(r.payload(c), c.firstItem, c.firstIcount, c.offset + 48));
+      events = decodeEvents(r.payload(c), c.firstItem, c.firstIcount, c.offset + 48);
     } catch (e) {
       if (e instanceof RewindError) throw e;
       throw new RewindError('TRACE_CORRUPT', `${what}: events chunk ${c.sequence} at offset 0x${c.offset.toString(16)}: ${(e as Error).message}`);
     }
+    yield events;
   }
+}
+
+/** Every event of a trace's EVENTS stream, in order. */
+export function readEvents(r: RwtraceReader, what: string): ReplayEvent[] {
+  const out: ReplayEvent[] = [];
+  for (const events of eventChunks(r, what)) for (const e of events) out.push(e);
   return out;
 }

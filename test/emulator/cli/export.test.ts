@@ -10,7 +10,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LocksAnalysis } from '../../../emulator/cli/locksCommand';
 import type { ReplayEvent } from '../../../emulator/replay/replayEvent';
+import type { LockOp } from '../../../emulator/threads/lockOp';
 import { ensureCliBuilt, REPO_ROOT, assertOneLineError, CliRun, runCli } from '../../support/rewindCli';
+import { LockRecording, writeLockRecording } from '../../support/lockRecording';
 
 const rewind = (...args: string[]): CliRun => runCli(args);
 
@@ -122,6 +124,81 @@ describe('rewind export --chrome', function () {
     assert.equal(r.code, 0, r.stderr);
     const trace = exportOk(rec, 'timer.json');
     assert.equal(trace.traceEvents.filter((e) => e.ph === 'i' && e.name === 'EVENT_INTERRUPT').length, 20);
+  });
+
+  describe('a Rewind recording with lock ops and marks', function () {
+    let rec: LockRecording;
+    let trace: ChromeTrace;
+    let trackName: Map<number, string>;
+    /** The thread a track belongs to: its own, or a per-lock sub-track's ("vcpu0 · BQL"). */
+    const threadOf = (e: TraceEvent) => trackName.get(e.tid!)?.split(' · ')[0];
+
+    before(function () {
+      const file = path.join(dir, 'locks.rwtrace');
+      rec = writeLockRecording(file, { lockChunkBytes: 300, lockTrace: 'full', divergence: true });
+      trace = exportOk(file, 'locks.json');
+      trackName = new Map(trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => [e.tid!, String(e.args?.name)]));
+    });
+
+    it('has a track per Rewind thread besides the guest\'s, on the host-step axis', function () {
+      const own = [...trackName.values()].filter((n) => !n.includes(' · ')).sort();
+      assert.deepEqual(own, ['guest (replay events)', 'main-loop', 'migration', 'vcpu0']);
+      assert.match(String(trace.otherData.timeAxis), /host steps/);
+      assert.equal(trace.otherData.lockOps, rec.ops.length);
+    });
+
+    it('draws each hold as a slice from its acquisition to its release, and each wait', function () {
+      for (const [lock, name] of [['bql', 'BQL'], ['replay', 'replay mutex']] as const) {
+        for (const thread of ['main-loop', 'vcpu0', 'migration']) {
+          // Holds from the ops: pair each acquisition with the thread's next release of the lock.
+          const holds: [number, number][] = [];
+          let open: LockOp | undefined;
+          for (const op of rec.ops.filter((o) => o.thread === thread && o.lock === lock)) {
+            if (op.action === 'acquired') open = op;
+            if (op.action === 'released') { holds.push([open!.step!, op.step! - open!.step!]); open = undefined; }
+          }
+          const slices = trace.traceEvents.filter((e) => e.ph === 'X' && e.name === name && threadOf(e) === thread).map((e) => [e.ts, e.dur]);
+          assert.deepEqual(slices.sort((x, y) => x[0]! - y[0]!), holds, `${thread} ${name}`);
+          const waits = trace.traceEvents.filter((e) => e.ph === 'X' && e.name === `wait ${name}` && threadOf(e) === thread);
+          assert.equal(waits.length, rec.ops.filter((o) => o.thread === thread && o.lock === lock && o.action === 'wait').length);
+          assert.ok(waits.every((e) => (e as { cat?: string }).cat === 'lock-wait'));
+        }
+      }
+      const site = trace.traceEvents.find((e) => e.ph === 'X' && e.name === 'BQL' && threadOf(e) === 'vcpu0');
+      assert.equal(site?.args?.site, 'memory:mmioDispatch');
+    });
+
+    it('marks each violation once, on its thread\'s track at its op, with the message; and the divergence on the guest track', function () {
+      const marks = trace.traceEvents.filter((e) => e.ph === 'i' && e.name === 'lock violation');
+      const violations = rec.marks.filter((m) => m.kind === 'violation');
+      assert.equal(marks.length, violations.length);
+      for (const m of violations) {
+        const at = rec.ops.find((o) => o.index === m.lockOp)!;
+        const drawn = marks.filter((e) => e.args?.message === m.message);
+        assert.equal(drawn.length, 1, m.message);
+        assert.equal(threadOf(drawn[0]), 'migration');
+        assert.equal(drawn[0].ts, at.step);
+      }
+      const div = trace.traceEvents.filter((e) => e.ph === 'i' && e.name === 'divergence');
+      assert.equal(div.length, 1);
+      assert.equal(trackName.get(div[0].tid!), 'guest (replay events)');
+      assert.match(String(div[0].args?.message), /replay diverged/);
+    });
+
+    it('puts the events in order between the lock ops around their icount', function () {
+      const instants = trace.traceEvents.filter((e) => e.ph === 'i' && e.name.startsWith('EVENT_'));
+      assert.deepEqual(instants.map((e) => e.args?.index), rec.events.map((e) => e.index));
+      const last = rec.ops[rec.ops.length - 1];
+      rec.events.forEach((e, i) => {
+        const ts = instants[i].ts!;
+        if (i > 0) assert.ok(ts >= instants[i - 1].ts!, `event ${i} before event ${i - 1}`);
+        const after = rec.ops.find((o) => o.icount! >= e.icount);
+        const before = [...rec.ops].reverse().find((o) => o.icount! < e.icount);
+        if (!after) return assert.equal(ts, last.step! + 1, `event ${i} after the last op`);
+        assert.ok(ts <= after.step!, `event ${i} (icount ${e.icount}) at ${ts}, after op ${after.index} at step ${after.step}`);
+        if (before) assert.ok(ts >= before.step!, `event ${i} (icount ${e.icount}) at ${ts}, before op ${before.index} at step ${before.step}`);
+      });
+    });
   });
 
   it('exports what a truncated replay log decodes, then says where it stopped (exit 2)', function () {
