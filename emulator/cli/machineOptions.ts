@@ -2,14 +2,15 @@ import * as fs from 'fs';
 import { MachineConfig } from '../machine/machine';
 import { RewindError } from '../errors';
 import { intOption } from './args';
+import { parsePolicy, SchedulePolicy } from '../threads/scheduler';
 
 /** The options every command that builds a machine takes, for util.parseArgs. */
 export const MACHINE_OPTIONS = {
   'max-insns': { type: 'string' }, shift: { type: 'string' }, harts: { type: 'string' },
-  ram: { type: 'string' }, 'no-jit': { type: 'boolean' },
+  ram: { type: 'string' }, 'no-jit': { type: 'boolean' }, sched: { type: 'string' },
 } as const;
 
-export const MACHINE_USAGE = '[--max-insns N] [--shift N] [--harts N] [--ram MiB] [--no-jit]';
+export const MACHINE_USAGE = '[--max-insns N] [--shift N] [--harts N] [--ram MiB] [--sched fair|random:SEED] [--no-jit]';
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -20,6 +21,11 @@ export function machineConfig(values: Values): Required<Pick<MachineConfig, 'ram
     harts: intOption(values.harts, 'harts', 1, 1, 8),
     shift: intOption(values.shift, 'shift', 0, 0, 10),
   };
+}
+
+/** How the emulator's threads interleave (--sched). */
+export function schedOption(values: Values): SchedulePolicy {
+  return values.sched === undefined ? { kind: 'fair' } : parsePolicy(String(values.sched));
 }
 
 export function maxInsnsOption(values: Values): number {

@@ -9,12 +9,13 @@ import { RwtraceReader } from '../trace/rwtraceReader';
 import { parse } from './args';
 import { OutputSink } from './hostIo';
 import { EXIT_USAGE, reportRun } from './driveMachine';
-import { readElfFile } from './machineOptions';
+import { readElfFile, readUserFile, schedOption } from './machineOptions';
+import { decodeMigration } from '../snapshot/migrationStream';
 import { intOption } from './args';
 import { decodeSnapshot, encodeSnapshot } from '../snapshot/snapshotCodec';
 import { RECORDING_FORMAT } from './recordCommand';
 
-export const REPLAY_USAGE = 'rewind replay T.rwtrace [--verify] [--from-snapshot ID] [--elf PROG.elf] [--no-jit]';
+export const REPLAY_USAGE = 'rewind replay T.rwtrace [--verify] [--from-snapshot ID | --incoming FILE] [--sched fair|random:SEED] [--elf PROG.elf] [--no-jit]';
 
 interface RecordingMeta {
   format: string;
@@ -39,7 +40,9 @@ export function openRecording(file: string): { reader: RwtraceReader; meta: Reco
 export async function replayCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     verify: { type: 'boolean' }, elf: { type: 'string' }, 'no-jit': { type: 'boolean' }, 'from-snapshot': { type: 'string' },
+    incoming: { type: 'string' }, sched: { type: 'string' },
   }, REPLAY_USAGE);
+  if (values['from-snapshot'] !== undefined && values.incoming !== undefined) throw new RewindError('USAGE', '--from-snapshot and --incoming both say where to start: give one');
   if (positionals.length !== 1) throw new RewindError('USAGE', `expected one .rwtrace file (usage: ${REPLAY_USAGE})`);
   const file = positionals[0];
   const { reader, meta } = openRecording(file);
@@ -49,6 +52,9 @@ export async function replayCommand(argv: string[]): Promise<number> {
   if (sha !== meta.guest.sha256) {
     throw new RewindError('GUEST_CHANGED', `${elfPath} is not the guest this was recorded with (sha256 ${sha.slice(0, 12)}..., recorded ${meta.guest.sha256.slice(0, 12)}...)`);
   }
+  // Every chunk's checksum, also those replay does not read (locks, marks): a damaged file is
+  // reported as damaged, never replayed as if it were whole.
+  for (const c of reader.chunks) reader.payload(c);
   const events = readEvents(reader, file);
   const endChunk = reader.stream(ChunkType.END)[0];
   const summary = endChunk ? JSON.parse(new TextDecoder().decode(reader.payload(endChunk))) as { icount: number; stateHash: string; reason: string; exitCode: number } : undefined;
@@ -58,35 +64,52 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const endIcount = summary ? summary.icount : events.length ? events[events.length - 1].icount : 0;
 
   const out = new OutputSink(1);
-  const machine = new Machine({ ...meta.machine, jit: !values['no-jit'], onOutput: out.put, replay: { mode: 'replay', events } });
-  machine.loadElf(elf, elfPath);
   const snapshots = reader.stream(ChunkType.SNAPSHOT);
-  const snapshotEvents = events.filter((e) => e.name === 'EVENT_SNAPSHOT');
+  let mismatch: string | undefined;
+  let violations = 0;
+  const machine = new Machine({
+    ...meta.machine, jit: !values['no-jit'], sched: schedOption(values), onOutput: out.put, replay: { mode: 'replay', events },
+    jobHooks: {
+      // With --verify, every snapshot the replay passes must equal the recorded one, byte for byte.
+      snapshot: (id, state) => {
+        const chunk = snapshots.find((c) => c.firstItem === id);
+        if (values.verify && chunk && !sameBytes(encodeSnapshot(state), reader.payload(chunk))) {
+          mismatch = `the machine at snapshot ${id} (icount ${state.icount}) is not in the recorded state`;
+        }
+      },
+    },
+  });
+  machine.checker!.onViolation((v) => {
+    if (++violations <= 5) process.stderr.write(`rewind: lock rule violated (${v.kind}): ${v.message}\n`);
+  });
+  machine.loadElf(elf, elfPath);
   if (values['from-snapshot'] !== undefined) {
     // loadvm: start from the recorded state instead of from reset.
     const id = intOption(values['from-snapshot'], 'from-snapshot', 0);
     const chunk = snapshots.find((c) => c.firstItem === id);
-    const ev = snapshotEvents.find((e) => e.data?.id === id);
+    const ev = events.find((e) => e.name === 'EVENT_SNAPSHOT' && e.data?.id === id);
     if (!chunk || !ev) throw new RewindError('NO_SNAPSHOT', `${file} has no snapshot ${id} (it has ${snapshots.length ? snapshots.map((c) => c.firstItem).join(', ') : 'none'})`);
     machine.loadState(decodeSnapshot(reader.payload(chunk), `${file} snapshot ${id}`));
     machine.replay!.player!.skipTo(ev.index + 1);
+  } else if (values.incoming !== undefined) {
+    // Incoming migration: start from the state the recording migrated out; the log's completion
+    // event then checks it is that state.
+    const src = String(values.incoming);
+    const { header, state } = decodeMigration(readUserFile(src, 'MIGRATION_MISSING'), src);
+    if (header.guestSha256 !== meta.guest.sha256) throw new RewindError('MIGRATION_MISMATCH', `${src} was migrated from another guest than ${file} recorded`);
+    const ev = events[header.eventIndex];
+    if (!ev || ev.name !== 'EVENT_MIGRATION' || ev.icount !== header.icount) throw new RewindError('MIGRATION_MISMATCH', `${src} does not belong to ${file}: the recording has no migration at icount ${header.icount} (event #${header.eventIndex})`);
+    machine.loadState(state);
+    machine.replay!.player!.skipTo(header.eventIndex);
   }
   const t0 = process.hrtime.bigint();
-  let result = machine.run(0);
-  for (const ev of snapshotEvents.filter((e) => e.index >= machine.replay!.player!.consumed)) {
-    result = machine.run(ev.icount);
-    if (result.reason !== 'limit' || machine.icount !== ev.icount) break;
-    const id = ev.data!.id as number;
-    if (!machine.replay!.snapshot(id)) break;
-    const chunk = snapshots.find((c) => c.firstItem === id);
-    if (values.verify && chunk && !sameBytes(encodeSnapshot(machine.saveState()), reader.payload(chunk))) {
-      process.stderr.write(`rewind: replay verification failed: the machine at snapshot ${id} (icount ${ev.icount}) is not in the recorded state\n`);
-      return EXIT_USAGE;
-    }
-  }
-  if (!machine.replay!.divergence) result = machine.run(endIcount);
+  const result = machine.run(endIcount);
   out.flush();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (mismatch) {
+    process.stderr.write(`rewind: replay verification failed: ${mismatch}\n`);
+    return EXIT_USAGE;
+  }
   if (result.reason === 'diverged') return reportRun(machine, result, seconds, endIcount);
   const player = machine.replay!.player!;
   const unconsumed = events.length - player.consumed - (events[events.length - 1]?.name === 'EVENT_END' ? 1 : 0);

@@ -93,7 +93,16 @@ export class SystemBus {
       return v >>> 0;
     }
     const d = this.deviceAt(addr);
-    if (d && addr + size <= d.base + d.size && (!d.validAccess || d.validAccess(addr - d.base, size))) return d.read(addr - d.base, size) >>> 0;
+    if (d && addr + size <= d.base + d.size && (!d.validAccess || d.validAccess(addr - d.base, size))) {
+      const mmio = this.mmio;
+      if (!mmio) return d.read(addr - d.base, size) >>> 0;
+      mmio.enter(d);
+      try {
+        return d.read(addr - d.base, size) >>> 0;
+      } finally {
+        mmio.leave(d);
+      }
+    }
     this.fault = true;
     return 0;
   }
@@ -110,7 +119,13 @@ export class SystemBus {
     }
     const d = this.deviceAt(addr);
     if (d && addr + size <= d.base + d.size && (!d.validAccess || d.validAccess(addr - d.base, size))) {
-      d.write(addr - d.base, size, size === 4 ? value >>> 0 : value & ((1 << (8 * size)) - 1));
+      const mmio = this.mmio;
+      mmio?.enter(d);
+      try {
+        d.write(addr - d.base, size, size === 4 ? value >>> 0 : value & ((1 << (8 * size)) - 1));
+      } finally {
+        mmio?.leave(d);
+      }
       return true;
     }
     const r = addr - this.romBase;
@@ -118,6 +133,9 @@ export class SystemBus {
     if (r >= 0 && r + size <= this.rom.length) return true;
     return false; // a hole: QEMU's unassigned region answers with an access fault
   }
+
+  /** Called around every device access: the vCPU takes the BQL there, as QEMU's does for MMIO. */
+  mmio?: { enter(d: MmioDevice): void; leave(d: MmioDevice): void };
 
   /** RAM offsets [watchLo, watchHi) whose writes set `watchHit` (HTIF's tohost). */
   private watchLo = -1;

@@ -13,6 +13,14 @@ import { Uart16550 } from './uart16550';
 import { VirtualClock } from './virtualClock';
 import { ReplayConfig, ReplayController } from '../replay/replayController';
 import { MachineSnapshot } from '../snapshot/machineSnapshot';
+import { LockOp } from '../threads/lockOp';
+import { LockChecker } from '../threads/lockChecker';
+import { LockTracer, TraceLevel } from '../threads/lockTracer';
+import { MainLoopThread } from '../threads/mainLoopThread';
+import { Job, JobHooks, MigrationThread, ownEvent } from '../threads/migrationThread';
+import { SchedulePolicy, Scheduler } from '../threads/scheduler';
+import { TicketLock } from '../threads/ticketLock';
+import { VcpuThread } from '../threads/vcpuThread';
 
 export interface MachineConfig {
   /** RAM size in MiB (QEMU's -m); default 128. */
@@ -29,6 +37,15 @@ export interface MachineConfig {
   onOutput?: (byte: number) => void;
   /** Record every nondeterministic input, or replay a recording (see replay/replayController). */
   replay?: ReplayConfig;
+  /** How the emulator's threads interleave: `fair` (default) or `random:SEED`. */
+  sched?: SchedulePolicy;
+  /** Where lock operations go, and which (full, replay-only, off). */
+  lockTrace?: { level: TraceLevel; sink: (op: LockOp) => void };
+  /** Snapshots and migrations for the migration thread while recording. */
+  jobs?: Job[];
+  jobHooks?: JobHooks;
+  /** Fault injection: the migration thread writes its events without the replay mutex, as QEMU did before the fix. */
+  injectMigrationWithoutReplayLock?: boolean;
 }
 
 export type StopReason =
@@ -52,23 +69,20 @@ export interface RunResult {
 const UART_IRQ = 10;
 const RTC_IRQ = 11;
 /**
- * Instructions a hart runs before the machine takes another look at timers, input and the other
- * harts. Interrupt timing does not depend on it (slices end exactly at timer deadlines and after
- * every MMIO or CSR access); it only bounds how late pending input is noticed and how finely
- * harts interleave.
- */
-const SLICE = 1 << 14;
-/**
  * Host input reaches the UART at most once per this many instructions (10 µs of guest time at
  * shift 0, a byte time of a 1 Mbaud line), or at once when every hart sleeps. Handing it over at
- * every slice boundary would be legal (QEMU's main loop runs whenever it likes) but would make
- * input race a guest's UART set-up far more than real QEMU ever does.
+ * every iteration would be legal (QEMU's main loop runs whenever it likes) but would make input
+ * race a guest's UART set-up far more than real QEMU ever does.
  */
 const INPUT_GAP = 10_000;
 
 const defaultHostNowNs = (): bigint => BigInt(Date.now()) * 1000000n;
 
-/** QEMU's `virt` board: harts, RAM, boot ROM, CLINT, PLIC, UART, RTC, test finisher, HTIF. */
+/**
+ * QEMU's `virt` board: harts, RAM, boot ROM, CLINT, PLIC, UART, RTC, test finisher, HTIF — and
+ * the threads that run it (a vCPU thread per hart, the main loop, the migration thread) with the
+ * BQL and the replay mutex, stepped by a deterministic scheduler.
+ */
 export class Machine {
   readonly clock: VirtualClock;
   readonly bus: SystemBus;
@@ -81,22 +95,49 @@ export class Machine {
   private htif?: Htif;
   private exitCode: number | undefined;
   private shutdownLogged = false;
-  /**
-   * A slice that run()'s instruction limit stopped in the middle: the next run() finishes it on
-   * the same hart, so the guest does the same whether it runs in one call or in many.
-   */
-  private cut?: { hart: Hart; end: number; timerAt: number };
-  private nextHart = 0;
-  private readonly input: number[] = [];
-  private inputHead = 0;
-  private nextInputIcount = 0;
   elf?: ElfImage;
   /** What loadElf had to leave out, for the CLI to print. */
   loadWarnings: string[] = [];
   private readonly hostNowNs: () => bigint;
   readonly replay?: ReplayController;
+
+  readonly locks: { tracer: LockTracer; bql: TicketLock; replay: TicketLock };
+  /** The online lock-rule checker (record and replay only). */
+  readonly checker?: LockChecker;
+  readonly scheduler: Scheduler;
+  readonly vcpus: VcpuThread[];
+  private readonly migration: MigrationThread;
+
+  // Shared by the threads (see threads/): the round-robin baton, the VM's run state, the stop.
+  /** The hart whose vCPU thread has the next turn. */
+  nextHart = 0;
   /** The hart that ran last (for the pc in divergence reports). */
-  private lastHart = 0;
+  lastHart = 0;
+  /** 'stopping' from vm_stop until vm_start; the vCPUs park and say so in vcpusPaused. */
+  vm: 'running' | 'stopping' = 'running';
+  vcpusPaused = false;
+  /** run()'s instruction limit. */
+  runLimit = Infinity;
+  /** The vCPU thread running guest code, for the BQL it takes around device accesses. */
+  guestThread: string | undefined;
+  /** Every hart sleeps and input is waiting: the main loop should hand it over now. */
+  guestIdle = false;
+  /**
+   * The icount as other threads see it: QEMU's vCPU updates the shared count when it leaves
+   * guest code, so a thread reading it meanwhile (which only a rule-breaker can) gets the count
+   * from the start of the vCPU's iteration.
+   */
+  private published = 0;
+  private stop?: 'idle' | 'stuck' | 'diverged';
+
+  /** Host input not yet queued, and the batch the main loop has queued for the vCPU to deliver. */
+  private readonly input: number[] = [];
+  private inputHead = 0;
+  private nextInputIcount = 0;
+  private asyncInput?: Uint8Array;
+  /** Replay: the migration thread's events, where vCPU iterations end as they did when recording. */
+  private readonly ownEvents: { index: number; icount: number }[] = [];
+  private ownEventNext = 0;
 
   constructor(readonly config: MachineConfig = {}) {
     const ramMiB = config.ramMiB ?? 128;
@@ -113,10 +154,26 @@ export class Machine {
     for (let i = 0; i < nHarts; i++) this.harts.push(new Hart(i, this.bus, this.clock));
     this.clint = new Clint(this.clock, this.harts.map((h) => h.irqLine(MIP_MTIP)), this.harts.map((h) => h.irqLine(MIP_MSIP)));
     this.plic = new Plic({ harts: nHarts, meip: this.harts.map((h) => h.irqLine(MIP_MEIP)) });
-    const sinkOut = config.onOutput ?? (() => undefined);
+
+    const tracer = new LockTracer(config.lockTrace?.level ?? 'off', { icount: () => this.clock.icount, hostStep: () => this.scheduler.hostStep });
+    this.locks = { tracer, bql: new TicketLock('bql', tracer), replay: new TicketLock('replay', tracer) };
     if (config.replay) {
-      this.replay = new ReplayController(config.replay, { icount: () => this.clock.icount, pc: () => this.harts[this.lastHart].pc >>> 0 });
+      const checker = new LockChecker(tracer, this.locks.replay);
+      this.checker = checker;
+      const guard = (event: string): void => {
+        const t = this.scheduler.current;
+        if (t) checker.checkAppend(t.name, t.site ?? t.name, event, this.clock.icount);
+      };
+      this.replay = new ReplayController(config.replay, { icount: () => this.eventIcount(), pc: () => this.harts[this.lastHart].pc >>> 0 }, guard);
+      if (config.replay.mode === 'replay') for (const e of config.replay.events) if (ownEvent(e)) this.ownEvents.push({ index: e.index, icount: e.icount });
     }
+    if (config.lockTrace) tracer.onOp(config.lockTrace.sink);
+    this.bus.mmio = {
+      enter: (d) => this.takeBql(this.guestThread ?? 'vcpu?', `${d.name}:mmio`),
+      leave: (d) => this.locks.bql.release(this.guestThread ?? 'vcpu?', `${d.name}:mmio`),
+    };
+
+    const sinkOut = config.onOutput ?? (() => undefined);
     const rc = this.replay;
     const out = rc ? (b: number) => { rc.output(b); sinkOut(b); } : sinkOut;
     this.uart = new Uart16550({ irq: this.plic.source(UART_IRQ), transmit: out });
@@ -125,6 +182,10 @@ export class Machine {
     this.rtc = new GoldfishRtc({ hostNowNs: this.hostNowNs, irq: this.plic.source(RTC_IRQ) });
     const finisher = new SifiveTest({ onExit: (code) => { this.exitCode = code; } });
     for (const d of [this.clint, this.plic, this.uart, this.rtc, finisher]) this.bus.addDevice(d);
+
+    this.vcpus = this.harts.map((h) => new VcpuThread(this, h));
+    this.migration = new MigrationThread(this, config.jobs ?? [], config.jobHooks ?? {}, config.injectMigrationWithoutReplayLock ?? false);
+    this.scheduler = new Scheduler([new MainLoopThread(this), ...this.vcpus, this.migration], config.sched);
     this.reset(RAM_BASE);
   }
 
@@ -175,7 +236,7 @@ export class Machine {
   }
 
   hasPendingInput(): boolean {
-    return this.inputHead < this.input.length;
+    return this.inputHead < this.input.length || this.asyncInput !== undefined;
   }
 
   /**
@@ -186,113 +247,129 @@ export class Machine {
     return this.rtc.nextAlarmNs() !== null;
   }
 
-  /**
-   * The main loop's share of a round (QEMU's main-loop thread): fire due timers, and hand the
-   * UART as much pending input as it says it can take (serial_can_receive).
-   */
-  private mainLoop(idle = false): void {
-    this.clint.fireDue();
-    // The RTC alarm runs on host time (QEMU's rtc_clock), so it is only polled while armed.
-    const alarm = this.rtc.nextAlarmNs();
-    if (alarm !== null && this.hostNowNs() >= alarm) this.rtc.fireAlarm();
-    if (this.replay?.replaying) {
-      // Replay: input comes from the log, at exactly the recorded instruction count.
-      const bytes = this.replay.inputDue(this.clock.icount);
-      if (bytes) this.uart.receive(bytes);
-      return;
-    }
-    if (this.inputHead < this.input.length && (idle || this.clock.icount >= this.nextInputIcount)) {
-      this.nextInputIcount = this.clock.icount + INPUT_GAP;
-      const room = this.uart.canReceive();
-      if (room > 0) {
-        const n = Math.min(room, this.input.length - this.inputHead);
-        const bytes = Uint8Array.from(this.input.slice(this.inputHead, this.inputHead + n));
-        this.uart.receive(bytes);
-        this.replay?.inputDelivered(bytes);
-        this.inputHead += n;
-        if (this.inputHead === this.input.length) {
-          this.input.length = 0;
-          this.inputHead = 0;
-        }
-      }
+  // ---- For the threads (threads/*.ts) ----
+
+  /** The main loop has input to hand over now (record and plain runs; replay takes it from the log). */
+  inputWanted(): boolean {
+    return !this.replay?.player && this.asyncInput === undefined && this.inputHead < this.input.length
+      && (this.guestIdle || this.published >= this.nextInputIcount);
+  }
+
+  /** Main loop, under both locks: queue as much input as the UART says it can take (serial_can_receive). */
+  queueInput(): void {
+    this.nextInputIcount = this.eventIcount() + INPUT_GAP;
+    const n = Math.min(this.uart.canReceive(), this.input.length - this.inputHead);
+    if (n <= 0) return;
+    this.asyncInput = Uint8Array.from(this.input.slice(this.inputHead, this.inputHead + n));
+    this.inputHead += n;
+    if (this.inputHead === this.input.length) {
+      this.input.length = 0;
+      this.inputHead = 0;
     }
   }
 
   /**
+   * A vCPU thread at the start of its iteration, holding the replay mutex: fire due timers and
+   * deliver async events (queued input; in replay, the input the log has here), under the BQL.
+   */
+  processEvents(thread: string, site: string): void {
+    this.takeBql(thread, site);
+    this.clint.fireDue();
+    // The RTC alarm runs on host time (QEMU's rtc_clock), so it is only polled while armed.
+    const alarm = this.rtc.nextAlarmNs();
+    if (alarm !== null && this.hostNowNs() >= alarm) this.rtc.fireAlarm();
+    if (this.replay?.player) {
+      const bytes = this.replay.inputDue(this.clock.icount);
+      if (bytes) this.uart.receive(bytes);
+    } else if (this.asyncInput) {
+      this.uart.receive(this.asyncInput);
+      this.replay?.inputDelivered(this.asyncInput);
+      this.asyncInput = undefined;
+    }
+    this.locks.bql.release(thread, site);
+  }
+
+  /** A vCPU leaves guest code: its count becomes visible to the other threads. */
+  publish(): void {
+    this.published = this.clock.icount;
+  }
+
+  /** The icount an event is stamped with: the live count in a vCPU, the published one elsewhere. */
+  private eventIcount(): number {
+    const t = this.scheduler.current;
+    return t === undefined || t instanceof VcpuThread ? this.clock.icount : this.published;
+  }
+
+  /**
+   * Takes the BQL. No thread holds it across a scheduler step, so it is always free when asked
+   * for; finding it taken means the emulator itself is broken, not the guest.
+   */
+  takeBql(thread: string, site: string): void {
+    if (!this.locks.bql.acquire(thread, site)) throw new Error(`internal: BQL held by ${this.locks.bql.holder} at ${this.locks.bql.holderSite} when ${thread} takes it at ${site}`);
+  }
+
+  stopWith(reason: 'idle' | 'stuck' | 'diverged'): void {
+    this.stop = reason;
+  }
+
+  /** The guest exited, or a stop was asked for: the vCPU ends its iteration. */
+  get stopped(): boolean {
+    return this.stop !== undefined || this.exitCode !== undefined;
+  }
+
+  /** A migration-thread job (record) or event (replay) is due exactly here: the vCPUs wait for it. */
+  jobDueAt(icount: number): boolean {
+    return this.migration.jobDueAt(icount);
+  }
+
+  /** Where the next vCPU iteration must end for the migration thread (Infinity: nowhere). */
+  nextJobAt(icount: number): number {
+    if (!this.replay?.player) return this.migration.nextJobAt(icount);
+    const own = this.ownEvents;
+    const consumed = this.replay.player.consumed;
+    while (this.ownEventNext < own.length && (own[this.ownEventNext].index < consumed || own[this.ownEventNext].icount < icount)) this.ownEventNext++;
+    return this.ownEventNext < own.length ? own[this.ownEventNext].icount : Infinity;
+  }
+
+  /** After a vCPU ran guest code (holding the replay mutex): HTIF exits, shutdown, a stuck hart. */
+  afterGuest(h: Hart): void {
+    if (this.bus.watchHit) this.checkHtif();
+    if (this.exitCode !== undefined && !this.shutdownLogged) {
+      // The vCPU that made the request logs it (QEMU's qemu_system_shutdown_request).
+      this.shutdownLogged = true;
+      this.replay?.shutdown('guest-exit', this.exitCode);
+    }
+    if (h.stuck) this.stop = 'stuck';
+    if (this.replay?.divergence) this.stop = 'diverged';
+  }
+
+  /**
    * Runs until the guest exits, `maxIcount` instructions have executed in total, or all harts
-   * are idle with nothing that could wake them but input.
+   * are idle with nothing that could wake them but input. Stopping at a limit and calling run()
+   * again changes nothing the guest sees: the threads are where they were.
    */
   run(maxIcount = Infinity): RunResult {
-    const harts = this.harts;
+    this.runLimit = maxIcount;
     const clock = this.clock;
+    const sched = this.scheduler;
     for (;;) {
       if (this.replay?.divergence) return { reason: 'diverged', exitCode: 0 };
-      if (this.exitCode !== undefined) {
-        if (!this.shutdownLogged) {
-          this.shutdownLogged = true;
-          this.replay?.shutdown('guest-exit', this.exitCode);
-          if (this.replay?.divergence) return { reason: 'diverged', exitCode: 0 };
-        }
-        return { reason: 'exit', exitCode: this.exitCode };
+      if (this.exitCode !== undefined) return { reason: 'exit', exitCode: this.exitCode };
+      if (this.stop !== undefined) {
+        const reason = this.stop;
+        if (reason === 'idle') this.stop = undefined; // input may come before the next run()
+        return { reason, exitCode: 0 };
       }
       if (clock.icount >= maxIcount) return { reason: 'limit', exitCode: 0 };
-      let h: Hart;
-      let sliceEnd: number;
-      let timerAt: number;
-      if (this.cut) {
-        // Finish the slice the previous run() stopped in the middle of, as if it never had.
-        ({ hart: h, end: sliceEnd, timerAt } = this.cut);
-        this.cut = undefined;
-      } else {
-        this.mainLoop();
-        h = harts[this.nextHart];
-        this.nextHart = (this.nextHart + 1) % harts.length;
-        if (h.halted) {
-          if (!h.hasWork()) {
-            if (harts.every((o) => o.halted && !o.hasWork())) {
-              if (this.replay?.replaying && this.replay.player!.nextIcountOf('EVENT_ASYNC_CHAR_READ') === clock.icount) {
-                this.mainLoop(true);
-                continue;
-              }
-              if (this.hasPendingInput() && this.uart.canReceive() > 0) {
-                this.mainLoop(true);
-                continue;
-              }
-              // QEMU's icount_start_warp_timer with sleep=off: jump the clock to the next deadline.
-              const deadline = this.clint.nextDeadlineNs();
-              if (deadline === Infinity) {
-                // Replay: a guest asleep for good while the log goes on has left the recorded path.
-                const next = this.replay?.player?.peek();
-                if (next && next.name !== 'EVENT_END') {
-                  this.replay!.player!.diverge(`every hart asleep in WFI with nothing to wake them at icount ${clock.icount}`);
-                  return { reason: 'diverged', exitCode: 0 };
-                }
-                return { reason: 'idle', exitCode: 0 };
-              }
-              const now = clock.virtualNs();
-              if (deadline > now) clock.warpNs += deadline - now;
-            }
-            continue;
-          }
-          h.halted = false;
-        }
-        if (h.takeInterrupt()) this.replay?.interrupt(h.hartId, h.mcause >>> 0);
-        this.lastHart = h.hartId;
-        timerAt = clock.icountAt(this.clint.nextDeadlineNs());
-        sliceEnd = Math.min(clock.icount + SLICE, timerAt);
-        if (sliceEnd <= clock.icount) continue; // a timer is due now: let the main loop fire it
-      }
-      h.timerIcount = timerAt;
-      const limit = Math.min(sliceEnd, maxIcount);
-      const early = h.execute(limit);
-      if (!early && limit < sliceEnd) this.cut = { hart: h, end: sliceEnd, timerAt };
-      if (this.bus.watchHit) this.checkHtif();
-      if (h.stuck) return { reason: 'stuck', exitCode: 0 };
+      sched.step();
     }
   }
 
   /** The whole machine, at the instruction boundary where it stopped (see MachineSnapshot). */
   saveState(): MachineSnapshot {
+    // A vCPU in the middle of an iteration: the next run() finishes it on the same hart.
+    const v = this.vcpus.find((x) => x.iter);
+    const cut = v?.iter && { hart: v.hart.hartId, end: v.iter.end, timerAt: v.iter.timerAt === Infinity ? null : v.iter.timerAt };
     return {
       icount: this.clock.icount, warpNs: this.clock.warpNs,
       harts: this.harts.map((h) => h.saveState()),
@@ -301,9 +378,8 @@ export class Machine {
       // Plain JSON: an unarmed timer (Infinity) is null, an unset exit code absent.
       run: {
         nextHart: this.nextHart, lastHart: this.lastHart, shutdownLogged: this.shutdownLogged,
-        nextInputIcount: this.nextInputIcount,
         ...(this.exitCode !== undefined ? { exitCode: this.exitCode } : {}),
-        ...(this.cut ? { cut: { hart: this.cut.hart.hartId, end: this.cut.end, timerAt: this.cut.timerAt === Infinity ? null : this.cut.timerAt } } : {}),
+        ...(cut ? { cut } : {}),
       },
     };
   }
@@ -327,8 +403,20 @@ export class Machine {
     this.lastHart = r.lastHart;
     this.exitCode = r.exitCode;
     this.shutdownLogged = r.shutdownLogged;
-    this.nextInputIcount = r.nextInputIcount;
-    this.cut = r.cut && { hart: this.harts[r.cut.hart], end: r.cut.end, timerAt: r.cut.timerAt ?? Infinity };
+    this.published = s.icount;
+    this.vm = 'running';
+    this.stop = undefined;
+    this.ownEventNext = 0;
+    // Threads restart from the snapshot's position: locks free, the cut iteration's vCPU
+    // holding the replay mutex again (it held it when the snapshot was taken).
+    this.locks.bql.reset();
+    this.locks.replay.reset();
+    for (const v of this.vcpus) v.iter = undefined;
+    if (r.cut) {
+      const v = this.vcpus[r.cut.hart];
+      v.iter = { end: r.cut.end, timerAt: r.cut.timerAt ?? Infinity };
+      if (this.replay) this.locks.replay.acquire(v.name, 'machine:load_state');
+    }
   }
 
   private checkHtif(): void {

@@ -30,7 +30,7 @@ export const EVENT_IDS: Record<number, IdInfo> = {
   [EventId.SHUTDOWN]: { kind: 'shutdown', name: 'EVENT_SHUTDOWN', fields: [['cause', 'str'], ['code', 'u']] },
   [EventId.END]: { kind: 'end', name: 'EVENT_END', fields: [] },
   [EventId.SNAPSHOT]: { kind: 'snapshot', name: 'EVENT_SNAPSHOT', fields: [['action', 'str'], ['id', 'u']] },
-  [EventId.MIGRATION]: { kind: 'migration', name: 'EVENT_MIGRATION', fields: [['phase', 'str'], ['target', 'str']] },
+  [EventId.MIGRATION]: { kind: 'migration', name: 'EVENT_MIGRATION', fields: [['phase', 'str'], ['target', 'str'], ['detail', 'str']] },
   [EventId.RUN_STATE]: { kind: 'run-state', name: 'EVENT_RUN_STATE', fields: [['state', 'str']] },
 };
 

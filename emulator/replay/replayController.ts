@@ -3,6 +3,7 @@ import { ReplayEvent } from './replayEvent';
 import { charRead, charWrite } from './charEvents';
 import { hostClockRead } from './clockEvents';
 import { snapshotSaved } from './snapshotEvents';
+import { migration, runState } from './migrationEvents';
 
 export type ReplayConfig =
   | { mode: 'record'; sink: (e: ReplayEvent) => void }
@@ -19,9 +20,13 @@ export class ReplayController {
   readonly recorder?: Recorder;
   readonly player?: Player;
 
-  constructor(cfg: ReplayConfig, pos: ReplayPosition) {
-    if (cfg.mode === 'record') this.recorder = new Recorder(pos, cfg.sink);
-    else this.player = new Player(cfg.events, pos);
+  /**
+   * `guard` is called with every event written or replayed, before it is: the machine checks the
+   * calling thread holds the replay mutex there.
+   */
+  constructor(cfg: ReplayConfig, pos: ReplayPosition, guard?: (event: string) => void) {
+    if (cfg.mode === 'record') this.recorder = new Recorder(pos, cfg.sink, guard);
+    else this.player = new Player(cfg.events, pos, guard);
   }
 
   get replaying(): boolean {
@@ -62,6 +67,16 @@ export class ReplayController {
   /** A snapshot was taken here (record), or replay has reached where one was (false: diverged). */
   snapshot(id: number): boolean {
     return snapshotSaved(this, id);
+  }
+
+  /** The VM stops or runs again (the migration thread). False: replay diverged. */
+  runState(state: string): boolean {
+    return runState(this, state);
+  }
+
+  /** A migration phase: setup, completed (detail: state hash), failed (detail: why). False: diverged. */
+  migration(phase: string, target: string, detail = ''): boolean {
+    return migration(this, phase, target, detail);
   }
 
   /** Record: the last event, at the final icount. */

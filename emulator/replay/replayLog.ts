@@ -10,9 +10,10 @@ export interface ReplayPosition {
 export class Recorder {
   private index = 0;
 
-  constructor(private readonly pos: ReplayPosition, private readonly sink: (e: ReplayEvent) => void) {}
+  constructor(private readonly pos: ReplayPosition, private readonly sink: (e: ReplayEvent) => void, private readonly guard?: (event: string) => void) {}
 
   append(name: string, kind: ReplayEvent['kind'], data: ReplayEvent['data'] = {}): void {
+    this.guard?.(name);
     this.sink({ index: this.index++, icount: this.pos.icount(), kind, name, offset: -1, data });
   }
 
@@ -46,7 +47,7 @@ export class Player {
   private next = 0;
   divergence?: Divergence;
 
-  constructor(private readonly events: ReplayEvent[], private readonly pos: ReplayPosition) {}
+  constructor(private readonly events: ReplayEvent[], private readonly pos: ReplayPosition, private readonly guard?: (event: string) => void) {}
 
   /** The next event not yet consumed. */
   peek(): ReplayEvent | undefined {
@@ -69,6 +70,7 @@ export class Player {
    */
   take(name: string, check: Record<string, number | string> = {}): ReplayEvent | undefined {
     if (this.divergence) return undefined;
+    this.guard?.(name);
     const e = this.events[this.next];
     const icount = this.pos.icount();
     const ok = e && e.name === name && e.icount === icount && Object.entries(check).every(([k, v]) => e.data?.[k] === v);

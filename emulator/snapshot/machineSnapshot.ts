@@ -18,13 +18,12 @@ export interface MachineSnapshot {
   plic: PlicState;
   uart: Uart16550State;
   rtc: GoldfishRtcState;
-  /** The run loop's own position: next hart, a slice cut short, exit, input pacing. */
+  /** The threads' own position: next hart, an iteration cut short, exit. */
   run: {
     nextHart: number;
     lastHart: number;
     cut?: { hart: number; end: number; timerAt: number | null };
     exitCode?: number;
     shutdownLogged: boolean;
-    nextInputIcount: number;
   };
 }

@@ -19,6 +19,8 @@ export interface LockOp {
   time?: number;
   /** Guest instruction count when it happened, when known (Rewind's own traces). */
   icount?: number;
+  /** The scheduler's host step when it happened (Rewind's own traces): orders ops that share an icount. */
+  step?: number;
   /** A violation of the lock rules found at this operation, if any. */
   violation?: string;
 }

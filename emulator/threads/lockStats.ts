@@ -26,7 +26,7 @@ import { LockName, LockOp } from './lockOp';
  */
 
 export type ClockUnit = 'us' | 'insns';
-export type ViolationKind = 'replay-under-bql' | 'relock' | 'release-unheld';
+export type ViolationKind = 'replay-under-bql' | 'relock' | 'release-unheld' | 'append-unlocked';
 
 /** Quantiles over non-negative integers, exact up to 256 and within 1/128 above. */
 export class Histogram {
@@ -93,8 +93,11 @@ export interface LockViolation {
   heldLock?: LockName;
   heldSite?: string;
   heldIndex?: number;
-  /** For release-unheld: the other thread holding it, if any. */
+  /** For release-unheld and append-unlocked: the other thread holding it, if any. */
   holder?: string;
+  /** For append-unlocked: the replay event appended, and the guest icount. */
+  event?: string;
+  icount?: number;
   message: string;
 }
 
@@ -164,7 +167,7 @@ export class LockStats {
   /** thread -> the locks it holds (as far as the trace shows), for the replay-under-bql check. */
   private readonly held = new Map<string, Set<LockName>>();
   private readonly violations: Pending[] = [];
-  private readonly counts: Record<ViolationKind, number> = { 'replay-under-bql': 0, relock: 0, 'release-unheld': 0 };
+  private readonly counts: Record<ViolationKind, number> = { 'replay-under-bql': 0, relock: 0, 'release-unheld': 0, 'append-unlocked': 0 };
   /** replay-under-bql candidates: the held lock was not yet known to be the BQL. */
   private candidates: Pending[] = [];
   private ops = 0;
@@ -232,6 +235,17 @@ export class LockStats {
     } else {
       s.heldAtStart++; tc.heldAtStart++;
     }
+  }
+
+  /**
+   * A replay-log append (or, in replay, a consumption) by `thread` at `site` while it does not hold
+   * the replay mutex: the race QEMU's migration code has (qemu-replay.md, "the seed"). `index` is
+   * the lock-op position it happened at (the number of ops so far).
+   */
+  appendUnlocked(v: { thread: string; site: string; event: string; icount: number; holder?: string; heldSite?: string; heldIndex?: number }): LockViolation {
+    const p: Pending = { kind: 'append-unlocked', index: this.ops, lock: 'replay', ...v };
+    this.record(p);
+    return { ...p, message: describe(p) };
   }
 
   /** `from` (an address) is `to`: merge what was counted under it. */
@@ -373,5 +387,8 @@ function describe(v: Pending): string {
     case 'release-unheld':
       return `thread ${v.thread} releases ${lockLabel(v.lock)} at ${v.site} (${at}) without holding it`
         + (v.holder !== undefined ? `; thread ${v.holder} holds it (taken at ${v.heldSite}, op #${v.heldIndex})` : '');
+    case 'append-unlocked':
+      return `thread ${v.thread} writes ${v.event} to the replay log at ${v.site} (icount ${v.icount}, ${at}) without holding the replay mutex`
+        + (v.holder !== undefined ? `; thread ${v.holder} holds it (taken at ${v.heldSite}, op #${v.heldIndex})` : '; nobody holds it');
   }
 }

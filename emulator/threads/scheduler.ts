@@ -15,6 +15,8 @@ export interface EmuThread {
   step(): StepResult;
   /** For deadlock reports: what the thread is waiting for. */
   waitingFor?(): string;
+  /** Where the thread is now (`module:function`), for lock-rule reports. */
+  readonly site?: string;
 }
 
 export type SchedulePolicy = { kind: 'fair' } | { kind: 'random'; seed: number };
@@ -45,44 +47,68 @@ function prng(seed: number): () => number {
  */
 export class Scheduler {
   hostStep = 0;
+  /** The thread whose step is running (undefined between steps): who holds what is asked of it. */
+  current: EmuThread | undefined;
   private next = 0;
   private readonly random?: () => number;
-  /** Threads that reported 'blocked' since any thread last made progress. */
-  private readonly blocked = new Set<EmuThread>();
-  private readonly done = new Set<EmuThread>();
+  /** Per thread: 1 when it reported 'blocked' since any thread last made progress, 2 when done. */
+  private readonly state: Uint8Array;
+  private readonly runnable: number[] = [];
 
   constructor(private readonly threads: EmuThread[], readonly policy: SchedulePolicy = { kind: 'fair' }) {
     if (policy.kind === 'random') this.random = prng(policy.seed);
+    this.state = new Uint8Array(threads.length);
   }
 
   /** Takes one step of one thread; false once every thread is done. */
   step(): boolean {
-    const live = this.threads.filter((t) => !this.done.has(t));
-    if (live.length === 0) return false;
-    const runnable = live.filter((t) => !this.blocked.has(t));
-    if (runnable.length === 0) {
-      // Nobody has made progress since each of them blocked, so nothing can ever unblock them.
-      const why = live.map((x) => `${x.name} waits for ${x.waitingFor?.() ?? 'something'}`).join('; ');
-      throw new RewindError('DEADLOCK', `emulator threads deadlocked at host step ${this.hostStep}: ${why}`);
-    }
-    let t: EmuThread;
+    const n = this.threads.length;
+    const st = this.state;
+    let i: number;
     if (this.random) {
-      t = runnable[Math.floor(this.random() * runnable.length)];
+      const r = this.runnable;
+      r.length = 0;
+      let live = 0;
+      for (let k = 0; k < n; k++) {
+        if (st[k] !== 2) live++;
+        if (st[k] === 0) r.push(k);
+      }
+      if (live === 0) return false;
+      if (r.length === 0) this.deadlock();
+      i = r[Math.floor(this.random() * r.length)];
     } else {
       // Round-robin over the thread list, skipping threads that cannot run now.
-      let i = this.next;
-      while (!runnable.includes(this.threads[i % this.threads.length])) i++;
-      t = this.threads[i % this.threads.length];
-      this.next = (i + 1) % this.threads.length;
+      let k = 0;
+      i = this.next;
+      while (k < n && st[i] !== 0) { i = (i + 1) % n; k++; }
+      if (k === n) {
+        if (st.every((x) => x === 2)) return false;
+        this.deadlock();
+      }
+      this.next = (i + 1) % n;
     }
+    const t = this.threads[i];
     this.hostStep++;
-    const r = t.step();
+    this.current = t;
+    let r: StepResult;
+    try {
+      r = t.step();
+    } finally {
+      this.current = undefined;
+    }
     if (r === 'blocked') {
-      this.blocked.add(t);
+      st[i] = 1;
     } else {
-      if (r === 'done') this.done.add(t);
-      this.blocked.clear();
+      // Progress: whoever was blocked may be able to go on now.
+      for (let k = 0; k < n; k++) if (st[k] === 1) st[k] = 0;
+      if (r === 'done') st[i] = 2;
     }
     return true;
+  }
+
+  /** Nobody has made progress since each of them blocked, so nothing can ever unblock them. */
+  private deadlock(): never {
+    const why = this.threads.filter((_, k) => this.state[k] !== 2).map((x) => `${x.name} waits for ${x.waitingFor?.() ?? 'something'}`).join('; ');
+    throw new RewindError('DEADLOCK', `emulator threads deadlocked at host step ${this.hostStep}: ${why}`);
   }
 }

@@ -17,6 +17,8 @@ export class TicketLock {
   holder: string | undefined;
   /** Where the current holder took it, for violation reports. */
   holderSite = '';
+  /** The index of the op where the current holder took it. */
+  holderOp = -1;
 
   constructor(readonly name: LockName, private readonly tracer: LockTracer) {}
 
@@ -31,6 +33,7 @@ export class TicketLock {
     this.tickets.delete(thread);
     this.holder = thread;
     this.holderSite = site;
+    this.holderOp = this.tracer.count;
     this.tracer.record(thread, this.name, 'acquired', site);
     return true;
   }
@@ -45,6 +48,13 @@ export class TicketLock {
     this.holder = undefined;
     this.serving++;
     this.tracer.record(thread, this.name, 'released', site);
+  }
+
+  /** Forgets holder and queue (a machine restored from a snapshot starts its threads afresh). */
+  reset(): void {
+    this.tickets.clear();
+    this.serving = this.nextTicket;
+    this.holder = undefined;
   }
 
   /** Threads waiting, in the order they will get the lock. */

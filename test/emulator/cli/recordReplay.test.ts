@@ -94,6 +94,17 @@ describe('rewind record / replay', () => {
     assert.match(rep.stderr, /reached the end of the recording, which was interrupted at icount \d+/);
   });
 
+  it('a flipped byte in a chunk replay does not need (the lock stream) is still a checksum error, not a silent success', () => {
+    const trace = path.join(dir, 'hello-flip-locks.rwtrace');
+    assert.equal(cli('record', bin('hello-O2.elf'), '-o', trace).code, 0);
+    const bytes = fs.readFileSync(trace);
+    let at = 32, seq = 0;
+    while (bytes[at + 4] !== 3) { at += 48 + bytes.readUInt32LE(at + 12); seq++; }
+    bytes[at + 48 + 3] ^= 0x01;
+    fs.writeFileSync(trace, bytes);
+    assertOneLineError(cli('replay', trace), new RegExp(`^rewind: chunk ${seq} at offset 0x${at.toString(16)}: checksum mismatch$`));
+  });
+
   it('replaying with another guest ELF is refused with one line', () => {
     const trace = path.join(dir, 'hello.rwtrace');
     assert.equal(cli('record', bin('hello-O2.elf'), '-o', trace).code, 0);
@@ -104,12 +115,12 @@ describe('rewind record / replay', () => {
     const trace = path.join(dir, 'hello-flip.rwtrace');
     assert.equal(cli('record', bin('hello-O2.elf'), '-o', trace).code, 0);
     const bytes = fs.readFileSync(trace);
-    // The events start after the 32-byte file header and the metadata chunk.
-    const metaLen = bytes.readUInt32LE(32 + 12);
-    const eventsPayload = 32 + 48 + metaLen + 48;
-    bytes[eventsPayload + 7] ^= 0x10;
+    // Walk the chunk headers (32-byte file header, then 48-byte chunk headers) to the first EVENTS chunk.
+    let at = 32, seq = 0;
+    while (bytes[at + 4] !== 2) { at += 48 + bytes.readUInt32LE(at + 12); seq++; }
+    bytes[at + 48 + 7] ^= 0x10;
     fs.writeFileSync(trace, bytes);
-    assertOneLineError(cli('replay', trace), /^rewind: chunk 1 at offset 0x[0-9a-f]+: checksum mismatch$/);
+    assertOneLineError(cli('replay', trace), new RegExp(`^rewind: chunk ${seq} at offset 0x${at.toString(16)}: checksum mismatch$`));
   });
 
   it('a recording killed with SIGKILL replays what it had flushed: a prefix of what the guest printed', async function () {

@@ -1,0 +1,232 @@
+import type { Machine } from '../machine/machine';
+import type { MachineSnapshot } from '../snapshot/machineSnapshot';
+import type { ReplayEvent } from '../replay/replayEvent';
+import { stateHash } from '../machine/stateHash';
+import { EmuThread, StepResult } from './scheduler';
+
+/** Work for the migration thread while recording: a savevm-style snapshot, or a migration to a file. */
+export type Job =
+  | { kind: 'snapshot'; at: number; id: number }
+  | { kind: 'migrate'; at: number; target: string };
+
+export interface JobHooks {
+  /** A snapshot was taken (record: store it; replay: compare it — a string is a mismatch). */
+  snapshot?(id: number, state: MachineSnapshot): string | void;
+  /** Record: write the VM state to `target`; a string is why it failed. */
+  migrate?(target: string, state: MachineSnapshot, hash: string, eventIndex: number): string | void;
+}
+
+/** Pre-copy passes a migration makes while the VM keeps running, one per scheduler step. */
+const PRECOPY_STEPS = 8;
+
+const SITE_SETUP = 'migration:migration_thread';
+const SITE_COMPLETE = 'migration:migration_completion_precopy';
+const SITE_SNAPSHOT = 'migration:bg_migration_thread';
+const SITE_PAUSE = 'cpus:pause_all_vcpus';
+
+type Phase = 'pending' | 'precopy' | 'stopping' | 'pausing';
+
+/** The state hash recorded with a completed migration: enough to tell two states apart in a log line. */
+export const migrationHash = (m: Machine): string => stateHash(m).slice(0, 16);
+
+/**
+ * The migration/snapshot thread. Every step that writes replay events (setup, stopping the VM,
+ * the snapshot, completion or failure, starting the VM again) runs with the replay mutex and then
+ * the BQL held, as QEMU's migration code does with the fix from "replay: Fixes and avocado test
+ * updates" (qemu-replay.md). `injectUnlocked` restores the pre-fix code, which takes only the
+ * BQL: the events then race the vCPU's own, and are stamped with the icount the vCPU last
+ * published — not the one it stops at.
+ *
+ * In replay the thread is driven by the log instead of by jobs: when the next event is one of
+ * its own and the machine is where the log says, it takes the locks and replays it.
+ */
+export class MigrationThread implements EmuThread {
+  readonly name = 'migration';
+  private readonly jobs: Job[];
+  private phase: Phase = 'pending';
+  private precopyLeft = 0;
+  private holding = false;
+  private why = 'nothing to do';
+  /** Where the thread last took its locks: the site its events are written from. */
+  site = SITE_SETUP;
+
+  constructor(private readonly m: Machine, jobs: Job[], private readonly hooks: JobHooks, private readonly injectUnlocked: boolean) {
+    this.jobs = [...jobs].sort((a, b) => a.at - b.at);
+  }
+
+  waitingFor(): string {
+    return this.why;
+  }
+
+  /** Record: icount of the next job not yet started at or after `icount` (vCPU iterations end there). */
+  nextJobAt(icount: number): number {
+    const j = this.jobs[0];
+    return j && this.phase === 'pending' && j.at >= icount ? j.at : Infinity;
+  }
+
+  /** Record: a job starts at `icount` and has not yet (the vCPUs wait for it). */
+  jobDueAt(icount: number): boolean {
+    const j = this.jobs[0];
+    return j !== undefined && this.phase === 'pending' && j.at === icount;
+  }
+
+  step(): StepResult {
+    return this.m.replay?.player ? this.replayStep() : this.recordStep();
+  }
+
+  /** Takes the replay mutex (unless the fault is injected), then the BQL. */
+  private lock(site: string): boolean {
+    const m = this.m;
+    this.site = site;
+    if (m.replay && !this.injectUnlocked && !m.locks.replay.acquire(this.name, site)) {
+      this.why = `the replay mutex (held by ${m.locks.replay.holder ?? 'nobody'})`;
+      return false;
+    }
+    m.takeBql(this.name, site);
+    this.holding = true;
+    return true;
+  }
+
+  private unlock(site: string): void {
+    const m = this.m;
+    m.locks.bql.release(this.name, site);
+    if (m.replay && !this.injectUnlocked) m.locks.replay.release(this.name, site);
+    this.holding = false;
+  }
+
+  /** vm_stop: ask the vCPUs to park, then wait for them with both locks dropped (pause_all_vcpus). */
+  private stopVm(state: string, site: string): void {
+    const m = this.m;
+    this.site = site;
+    m.replay?.runState(state);
+    m.vm = 'stopping';
+    m.vcpusPaused = false;
+    this.unlock(site);
+    this.phase = 'pausing';
+  }
+
+  private startVm(): void {
+    const m = this.m;
+    m.vm = 'running';
+    m.replay?.runState('running');
+  }
+
+  private recordStep(): StepResult {
+    const m = this.m;
+    const job = this.jobs[0];
+    if (!job) return 'done';
+    const icount = m.clock.icount;
+    switch (this.phase) {
+      case 'pending':
+        if (job.at > icount) return this.wait(`the machine to reach icount ${job.at} (at ${icount})`);
+        if (job.at < icount) {
+          // A machine restored past the job's point: that job belongs to the past.
+          this.jobs.shift();
+          return 'ran';
+        }
+        if (job.kind === 'snapshot') {
+          if (!this.lock(SITE_SNAPSHOT)) return 'blocked';
+          this.stopVm('save-vm', SITE_SNAPSHOT);
+          return 'ran';
+        }
+        if (!this.lock(SITE_SETUP)) return 'blocked';
+        m.replay?.migration('setup', job.target);
+        this.unlock(SITE_SETUP);
+        this.phase = 'precopy';
+        this.precopyLeft = PRECOPY_STEPS;
+        return 'ran';
+      case 'precopy':
+        // RAM goes out while the guest runs; how far the guest gets meanwhile is up to the scheduler.
+        if (--this.precopyLeft > 0) return 'ran';
+        this.phase = 'stopping';
+        return 'ran';
+      case 'stopping':
+        if (!this.lock(SITE_COMPLETE)) return 'blocked';
+        this.stopVm('finish-migrate', SITE_COMPLETE);
+        return 'ran';
+      case 'pausing': {
+        if (!m.vcpusPaused) return this.wait('the vCPUs to park (vm_stop)');
+        const site = job.kind === 'snapshot' ? SITE_SNAPSHOT : SITE_COMPLETE;
+        if (!this.holding && !this.lock(SITE_PAUSE)) return 'blocked';
+        const state = m.saveState();
+        if (job.kind === 'snapshot') {
+          m.replay?.snapshot(job.id);
+          this.hooks.snapshot?.(job.id, state);
+        } else {
+          const hash = migrationHash(m);
+          const failed = this.hooks.migrate?.(job.target, state, hash, m.replay?.recorder?.count ?? 0);
+          if (typeof failed === 'string') m.replay?.migration('failed', job.target, failed);
+          else m.replay?.migration('completed', job.target, hash);
+        }
+        this.startVm();
+        this.unlock(site);
+        this.jobs.shift();
+        this.phase = 'pending';
+        return this.jobs.length ? 'ran' : 'done';
+      }
+    }
+  }
+
+  /** Replay: the log says what happens and where; the thread checks the machine agrees. */
+  private replayStep(): StepResult {
+    const m = this.m;
+    const player = m.replay!.player!;
+    const icount = m.clock.icount;
+    const stopped = m.vm !== 'running';
+    if (stopped && !m.vcpusPaused) return this.wait('the vCPUs to park (vm_stop)');
+    const e = player.peek();
+    if (!stopped) {
+      if (!e || !ownEvent(e)) return this.wait(e ? `the vCPUs to replay ${e.name} (event #${e.index})` : 'nothing: the log has no more events');
+      if (e.icount > icount) return this.wait(`the machine to reach icount ${e.icount} for ${e.name} (at ${icount})`);
+    }
+    if (!this.holding && !this.lock(stopped ? SITE_PAUSE : SITE_COMPLETE)) return 'blocked';
+    // Replay this thread's run of events here; while the VM is stopped the icount cannot move,
+    // so anything else next in the log is a divergence, not something to wait for.
+    for (let ev = player.peek(); ; ev = player.peek()) {
+      if (!ev || !ownEvent(ev) || ev.icount !== icount) {
+        if (m.vm !== 'running') {
+          player.diverge(`nothing: the VM was stopped at icount ${icount} by the migration thread, so it cannot get to what the log has next`);
+          m.stopWith('diverged');
+        }
+        break;
+      }
+      const d = ev.data ?? {};
+      if (ev.name === 'EVENT_RUN_STATE') {
+        if (d.state === 'running') {
+          this.startVm();
+          continue;
+        }
+        this.stopVm(String(d.state), SITE_COMPLETE);
+        return 'ran';
+      }
+      if (ev.name === 'EVENT_SNAPSHOT') {
+        if (!m.replay!.snapshot(Number(d.id))) break;
+        const problem = this.hooks.snapshot?.(Number(d.id), m.saveState());
+        if (typeof problem === 'string') {
+          player.diverge(problem);
+          m.stopWith('diverged');
+          break;
+        }
+        continue;
+      }
+      // EVENT_MIGRATION: a completion is checked against the state the VM is in now.
+      const detail = d.phase === 'completed' ? migrationHash(m) : String(d.detail ?? '');
+      if (!m.replay!.migration(String(d.phase), String(d.target), detail)) {
+        m.stopWith('diverged');
+        break;
+      }
+    }
+    if (this.holding) this.unlock(SITE_COMPLETE);
+    return 'ran';
+  }
+
+  private wait(why: string): StepResult {
+    this.why = why;
+    return 'blocked';
+  }
+}
+
+/** The events this thread writes (and replays); the vCPUs never consume them. */
+export function ownEvent(e: ReplayEvent): boolean {
+  return e.kind === 'snapshot' || e.kind === 'migration' || e.kind === 'run-state';
+}
