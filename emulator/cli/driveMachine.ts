@@ -74,6 +74,12 @@ export async function driveMachine(machine: Machine, opts: DriveOptions): Promis
  * count and speed, then why the run ended if the guest did not end it itself.
  */
 export function reportRun(machine: Machine, result: RunResult, seconds: number, maxInsns: number, interrupted = false): number {
+  if (result.reason === 'diverged') {
+    // An error, and only that: one line saying where and how.
+    const d = machine.replay!.divergence!;
+    process.stderr.write(`rewind: replay diverged at event #${d.eventIndex}, icount ${d.icount}, pc 0x${d.pc.toString(16)}: the log expected ${d.expected}, the machine did ${d.actual}\n`);
+    return EXIT_USAGE;
+  }
   const mips = machine.icount / seconds / 1e6;
   process.stderr.write(`rewind: ${machine.icount} instructions in ${seconds.toFixed(3)} s (${mips.toFixed(1)} MIPS)\n`);
   if (interrupted) {
@@ -95,11 +101,6 @@ export function reportRun(machine: Machine, result: RunResult, seconds: number, 
       const why = machine.hasPendingInput() ? 'input is left but the UART takes no more' : 'no input left';
       process.stderr.write(`rewind: the guest is idle for good: every hart waits in WFI with no timer armed and ${why}\n`);
       return EXIT_IDLE;
-    }
-    case 'diverged': {
-      const d = machine.replay!.divergence!;
-      process.stderr.write(`rewind: replay diverged at event #${d.eventIndex}, icount ${d.icount}, pc 0x${d.pc.toString(16)}: the log expected ${d.expected}, the machine did ${d.actual}\n`);
-      return EXIT_USAGE;
     }
   }
 }

@@ -268,6 +268,15 @@ export class Machine {
     }
   }
 
+  /** Something for processEvents: a timer due, an RTC alarm armed, input queued or logged here. */
+  eventsPending(): boolean {
+    if (this.clint.nextDeadlineNs() <= this.clock.virtualNs() || this.rtc.nextAlarmNs() !== null) return true;
+    const player = this.replay?.player;
+    if (!player) return this.asyncInput !== undefined;
+    const logged = player.nextIcountOf('EVENT_ASYNC_CHAR_READ');
+    return logged !== undefined && logged <= this.clock.icount;
+  }
+
   /**
    * A vCPU thread at the start of its iteration, holding the replay mutex: fire due timers and
    * deliver async events (queued input; in replay, the input the log has here), under the BQL.

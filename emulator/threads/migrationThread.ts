@@ -148,6 +148,7 @@ export class MigrationThread implements EmuThread {
         if (!m.vcpusPaused) return this.wait('the vCPUs to park (vm_stop)');
         const site = job.kind === 'snapshot' ? SITE_SNAPSHOT : SITE_COMPLETE;
         if (!this.holding && !this.lock(SITE_PAUSE)) return 'blocked';
+        this.site = site; // what follows is the completion's, not the pause's
         const state = m.saveState();
         if (job.kind === 'snapshot') {
           m.replay?.snapshot(job.id);

@@ -5,11 +5,12 @@ import { ownEvent } from './migrationThread';
 
 /**
  * Instructions a hart runs per iteration before the vCPU loop takes another look at timers,
- * input and the other harts. Interrupt timing does not depend on it (iterations end exactly at
- * timer deadlines and after every MMIO or CSR access); it only bounds how late pending input is
- * noticed and how finely harts interleave.
+ * input and the other harts: at most what QEMU's 16-bit icount decrementer allows per run.
+ * Interrupt timing does not depend on it (iterations end exactly at timer deadlines and after
+ * every MMIO or CSR access); it only bounds how late pending input is noticed, how finely harts
+ * interleave, and how often the vCPU takes its locks.
  */
-export const SLICE = 1 << 14;
+export const SLICE = 0xffff;
 /**
  * An iteration's guest code runs in scheduler steps of at most this many instructions, the
  * replay mutex held throughout: other threads run between them but cannot touch the log
@@ -100,7 +101,7 @@ export class VcpuThread implements EmuThread {
         return 'next';
       }
     }
-    m.processEvents(this.name, SITE_EVENTS);
+    if (m.eventsPending()) m.processEvents(this.name, SITE_EVENTS);
     if (m.replay?.divergence) {
       m.stopWith('diverged');
       return 'next';
