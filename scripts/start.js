@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: the main job on the bundled example, exactly as a user would type it — run the
-// hello guest, record it, replay the recording with verification, and summarise its events.
+// hello guest, record it (with a snapshot and a migration while recording), replay the recording
+// with verification, and summarise its events and its lock operations.
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -9,7 +10,9 @@ const path = require('path');
 const root = path.join(__dirname, '..');
 const cli = path.join(root, 'dist', 'cli.js');
 const elf = path.relative(process.cwd(), path.join(root, 'emulator', 'guest', 'bin', 'hello-O2.elf'));
-const trace = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-start-')), 'hello.rwtrace');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-start-'));
+const trace = path.join(work, 'hello.rwtrace');
+const migration = path.join(work, 'hello.migration');
 
 function rewind(args, opts = {}) {
   console.log(`\n$ rewind ${args.join(' ')}`);
@@ -19,11 +22,12 @@ function rewind(args, opts = {}) {
 }
 
 rewind(['run', elf]);
-rewind(['record', elf, '-o', trace]);
+rewind(['record', elf, '-o', trace, '--snapshot-at', '20000', '--migrate-at', `60000:${migration}`]);
 rewind(['replay', '--verify', trace]);
 const dump = JSON.parse(rewind(['dump', '--json', trace], { capture: true }));
 const byName = {};
 for (const e of dump.events) byName[e.name] = (byName[e.name] || 0) + 1;
 console.log(`${dump.totalEvents} events over ${dump.instructions} instructions:`);
 for (const [name, n] of Object.entries(byName)) console.log(`  ${name.padEnd(24)} ${n}`);
-fs.rmSync(path.dirname(trace), { recursive: true, force: true });
+rewind(['locks', trace]);
+fs.rmSync(work, { recursive: true, force: true });
