@@ -14,6 +14,33 @@ export const RAM_XOR = RAM_BASE | 0;
  * the decode cache that every hart shares (so that a store by one hart invalidates code another
  * hart has decoded).
  */
+/** RAM page size for write tracking, state hashes and snapshots. */
+export const PAGE = 4096;
+const UNWRITTEN = 4;
+const ZERO_PAGE = new Uint8Array(PAGE);
+const ZERO_MIB = new Uint8Array(1 << 20);
+
+/**
+ * Pages of `ram` that are not all zero; with `written`, only those pages are looked at. Without
+ * it, whole MiBs are compared first: one native memcmp per MiB, then per page inside the few
+ * non-zero ones.
+ */
+export function nonZeroPages(ram: Uint8Array, written?: Uint8Array): number[] {
+  const pages: number[] = [];
+  const page = (p: number) => !Buffer.from(ram.buffer, ram.byteOffset + p * PAGE, PAGE).equals(ZERO_PAGE);
+  if (written) {
+    for (let p = 0; p < written.length; p++) if (written[p] && page(p)) pages.push(p);
+    return pages;
+  }
+  const perMiB = (1 << 20) / PAGE;
+  for (let m = 0; m * (1 << 20) < ram.length; m++) {
+    const len = Math.min(1 << 20, ram.length - m * (1 << 20));
+    if (len === 1 << 20 && Buffer.from(ram.buffer, ram.byteOffset + m * (1 << 20), len).equals(ZERO_MIB)) continue;
+    for (let p = m * perMiB; p < m * perMiB + len / PAGE; p++) if (page(p)) pages.push(p);
+  }
+  return pages;
+}
+
 export class SystemBus {
   readonly ram8: Uint8Array;
   readonly ram16: Uint16Array;
@@ -21,9 +48,16 @@ export class SystemBus {
   readonly ramSize: number;
   /**
    * Flags per 64-byte RAM granule: bit 0, decoded code lives there (BlockCache); bit 1, the
-   * HTIF mailbox. A store into a flagged granule takes the slow path in noteRamWrite.
+   * HTIF mailbox; bit 2, its page has never been written. A store into a flagged granule takes
+   * the slow path in noteRamWrite.
    */
   readonly lines: Uint8Array;
+  /**
+   * Per 4 KiB page: 1 once anything may have written it. A page still 0 holds zeros, so state
+   * hashes and snapshots skip it without reading it — reading untouched RAM would make the host
+   * map it, which for 128 MiB costs more than a small guest's whole run.
+   */
+  readonly written: Uint8Array;
   readonly blocks: BlockCache;
   private readonly devices: MmioDevice[] = [];
   private rom: Uint8Array = new Uint8Array(0);
@@ -39,7 +73,8 @@ export class SystemBus {
     this.ram8 = new Uint8Array(buf);
     this.ram16 = new Uint16Array(buf);
     this.ram32 = new Int32Array(buf);
-    this.lines = new Uint8Array(Math.ceil(ramBytes / (1 << LINE_SHIFT)));
+    this.lines = new Uint8Array(Math.ceil(ramBytes / (1 << LINE_SHIFT))).fill(UNWRITTEN);
+    this.written = new Uint8Array(Math.ceil(ramBytes / PAGE));
     this.blocks = new BlockCache(this, this.lines, RAM_XOR, ramBytes);
   }
 
@@ -158,6 +193,35 @@ export class SystemBus {
     for (let l = off >>> LINE_SHIFT; l <= (off + len - 1) >>> LINE_SHIFT; l++) flags |= lines[l];
     if (flags & 1) this.blocks.flush();
     if (flags & 2 && off < this.watchHi && off + len > this.watchLo) this.watchHit = true;
+    if (flags & UNWRITTEN) for (let p = Math.floor(off / PAGE); p <= Math.floor((off + len - 1) / PAGE); p++) this.markWritten(p);
+  }
+
+  private markWritten(page: number): void {
+    this.written[page] = 1;
+    const per = PAGE >>> LINE_SHIFT;
+    for (let l = page * per; l < (page + 1) * per && l < this.lines.length; l++) this.lines[l] &= ~UNWRITTEN;
+  }
+
+  /**
+   * Replaces all of RAM (a snapshot restored); pages that are zero in it count as unwritten
+   * again. `written`, when given, says which pages of `ram` may be non-zero.
+   */
+  loadRam(ram: Uint8Array, written?: Uint8Array): void {
+    this.ram8.set(ram);
+    const per = PAGE >>> LINE_SHIFT;
+    const nonZero = new Set(nonZeroPages(ram, written));
+    for (let p = 0; p < this.written.length; p++) {
+      if (nonZero.has(p)) this.markWritten(p);
+      else if (this.written[p]) {
+        this.written[p] = 0;
+        for (let l = p * per; l < (p + 1) * per && l < this.lines.length; l++) this.lines[l] |= UNWRITTEN;
+      }
+    }
+  }
+
+  /** The RAM pages holding anything but zeros, in order (reads only pages ever written). */
+  nonZeroPages(): number[] {
+    return nonZeroPages(this.ram8, this.written);
   }
 
   /** Host-side bulk write (ELF loading, debugger memory writes). */

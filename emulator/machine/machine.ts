@@ -382,7 +382,7 @@ export class Machine {
     return {
       icount: this.clock.icount, warpNs: this.clock.warpNs,
       harts: this.harts.map((h) => h.saveState()),
-      ram: this.bus.ram8.slice(),
+      ram: this.bus.ram8.slice(), written: this.bus.written.slice(),
       clint: this.clint.saveState(), plic: this.plic.saveState(), uart: this.uart.saveState(), rtc: this.rtc.saveState(),
       // Plain JSON: an unarmed timer (Infinity) is null, an unset exit code absent.
       run: {
@@ -401,7 +401,7 @@ export class Machine {
     this.clock.icount = s.icount;
     this.clock.warpNs = s.warpNs;
     s.harts.forEach((hs, i) => this.harts[i].loadState(hs));
-    this.bus.ram8.set(s.ram);
+    this.bus.loadRam(s.ram, s.written);
     this.bus.blocks.flush(); // decoded code may not match the restored RAM
     this.clint.loadState(s.clint);
     this.plic.loadState(s.plic);

@@ -14,6 +14,8 @@ export interface MachineSnapshot {
   warpNs: number;
   harts: HartState[];
   ram: Uint8Array;
+  /** The pages of `ram` that may be non-zero (the others are zero), when known: not encoded. */
+  written?: Uint8Array;
   clint: ClintState;
   plic: PlicState;
   uart: Uart16550State;

@@ -1,8 +1,7 @@
 import { RewindError } from '../errors';
 import { MachineSnapshot } from './machineSnapshot';
+import { nonZeroPages, PAGE } from '../machine/bus';
 
-const PAGE = 4096;
-const ZERO_PAGE = Buffer.alloc(PAGE);
 
 /**
  * A snapshot as bytes, for .rwtrace SNAPSHOT chunks and migration files: a u32 length, the JSON
@@ -10,12 +9,9 @@ const ZERO_PAGE = Buffer.alloc(PAGE);
  * a small part of their RAM, so this is small where a raw image would be 128 MiB.
  */
 export function encodeSnapshot(s: MachineSnapshot): Uint8Array {
-  const pages: number[] = [];
-  for (let p = 0; p < s.ram.length / PAGE; p++) {
-    // Buffer.equals is a native memcmp: scanning 128 MiB takes milliseconds.
-    if (!Buffer.from(s.ram.buffer, s.ram.byteOffset + p * PAGE, PAGE).equals(ZERO_PAGE)) pages.push(p);
-  }
-  const { ram, ...rest } = s;
+  const pages = nonZeroPages(s.ram, s.written);
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { ram, written, ...rest } = s;
   const json = new TextEncoder().encode(JSON.stringify({ ...rest, ramBytes: ram.length, pages }));
   const out = new Uint8Array(4 + json.length + pages.length * PAGE);
   new DataView(out.buffer).setUint32(0, json.length, true);
@@ -43,9 +39,11 @@ export function decodeSnapshot(b: Uint8Array, what = 'snapshot'): MachineSnapsho
   if (!Number.isInteger(ramBytes) || ramBytes <= 0 || !Array.isArray(pages)) bad('no RAM description');
   if (b.length !== 4 + n + pages.length * PAGE) bad(`holds ${b.length - 4 - n} bytes of pages, ${pages.length * PAGE} expected`);
   const ram = new Uint8Array(ramBytes);
+  const written = new Uint8Array(Math.ceil(ramBytes / PAGE));
   pages.forEach((p, i) => {
     if (!Number.isInteger(p) || p < 0 || (p + 1) * PAGE > ramBytes) bad(`page ${p} lies outside RAM`);
     ram.set(b.subarray(4 + n + i * PAGE, 4 + n + (i + 1) * PAGE), p * PAGE);
+    written[p] = 1;
   });
-  return { ...rest, ram };
+  return { ...rest, ram, written };
 }
