@@ -38,6 +38,24 @@ export class BlockCache implements BlockSource {
   readonly compiled: (CompiledBlock | undefined)[] = new Array(1 << TAG_BITS).fill(undefined);
   /** Whether hot blocks get compiled (off: the pure interpreter, for comparison and debugging). */
   jit = true;
+  /**
+   * Time travel's breakpoint probe: blocks end before these addresses, so each begins a block
+   * and the interpreter sees every arrival there (see setProbe).
+   */
+  probe: { pcs: Set<number>; hit(pc: number, icount: number, hart: number): void } | null = null;
+  private jitWanted = true;
+
+  /**
+   * Watches instruction addresses: each time a hart is about to execute one, `hit` hears of it
+   * (the guest is not stopped or changed). Compiled traces run many blocks at once, so they are
+   * off while a probe is set.
+   */
+  setProbe(probe: { pcs: Set<number>; hit(pc: number, icount: number, hart: number): void } | null): void {
+    if (probe && !this.probe) this.jitWanted = this.jit;
+    this.probe = probe && probe.pcs.size ? probe : null;
+    this.jit = this.probe ? false : this.jitWanted;
+    this.flush();
+  }
   readonly slotWord = new Int32Array(ARENA + MAX_BLOCK + 1);
   readonly slotImm = new Int32Array(ARENA + MAX_BLOCK + 1);
   readonly slotPc = new Int32Array(ARENA + MAX_BLOCK + 1);
@@ -95,7 +113,7 @@ export class BlockCache implements BlockSource {
       k++;
       if (w !== Op.FETCH_FAULT) this.markCode(p, len);
       p = (p + len) | 0;
-      if (endsBlock(w & 0xff) || (p >>> 12) !== page) break;
+      if (endsBlock(w & 0xff) || (p >>> 12) !== page || (this.probe !== null && this.probe.pcs.has(p >>> 0))) break;
     }
     fuseClosingBranch(this.slotWord, first, k);
     this.slotPc[k] = p; // sentinel: where execution continues after the block

@@ -160,6 +160,8 @@ export class Hart {
     const mmio = !this.inRam(a, size);
     if (mmio) this.sync(ic);
     if (isStore) {
+      this.bus.writeAt = ic - 1;
+      this.bus.writePc = pc;
       if (!this.bus.store(a, size, x[(w >>> 19) & 31])) return this.fault(Cause.STORE_ACCESS, a, pc, ic);
     } else {
       let v = this.bus.load(a, size);
@@ -292,6 +294,8 @@ export class Hart {
       case Op.AMOMINU_W: nv = (old >>> 0) < (b >>> 0) ? old : b; break;
       default: nv = (old >>> 0) > (b >>> 0) ? old : b; break; // AMOMAXU
     }
+    this.bus.writeAt = ic - 1;
+    this.bus.writePc = pc;
     if (!this.bus.store(a, 4, nv)) return this.fault(Cause.STORE_ACCESS, a, pc, ic);
     x[rd] = op === Op.SC_W ? 0 : old;
     return mmio || this.bus.watchHit ? Slow.END_SLICE : Slow.CONTINUE;

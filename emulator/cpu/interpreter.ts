@@ -60,7 +60,9 @@ export function execute(h: Hart, limit: number): boolean {
   // Whether something in the guest ended the slice before `limit` (MMIO, CSR, WFI, ...).
   let early = false;
   h.beginSlice(base);
+  const probe = blocks.probe;
   outer: while (n < budget) {
+    if (probe !== null && probe.pcs.has(pc >>> 0)) probe.hit(pc >>> 0, base + n, h.hartId);
     let t = (pc >>> 1) & 0xffff;
     if (btag[t] !== pc) t = blocks.build(pc);
     let k = bstart[t];
@@ -155,6 +157,8 @@ export function execute(h: Hart, limit: number): boolean {
           if (off >= 0 && off < ramLim4 && (off & 3) === 0) {
             ram32[off >> 2] = x[rs2];
             if (lines[off >>> LINE_SHIFT] === 0) continue;
+            bus.writeAt = base + n + (k - 1 - k0);
+            bus.writePc = spc[k - 1];
             bus.noteRamWrite(off, 4);
           } else break;
           // The store hit a granule with code (or the HTIF mailbox): the block may be stale.
@@ -168,6 +172,8 @@ export function execute(h: Hart, limit: number): boolean {
           if (off >= 0 && off < ramLim1) {
             ram8[off] = x[rs2];
             if (lines[off >>> LINE_SHIFT] === 0) continue;
+            bus.writeAt = base + n + (k - 1 - k0);
+            bus.writePc = spc[k - 1];
             bus.noteRamWrite(off, 1);
           } else break;
           pc = spc[k];
@@ -180,6 +186,8 @@ export function execute(h: Hart, limit: number): boolean {
           if (off >= 0 && off < ramLim2 && (off & 1) === 0) {
             ram16[off >> 1] = x[rs2];
             if (lines[off >>> LINE_SHIFT] === 0) continue;
+            bus.writeAt = base + n + (k - 1 - k0);
+            bus.writePc = spc[k - 1];
             bus.noteRamWrite(off, 2);
           } else break;
           pc = spc[k];

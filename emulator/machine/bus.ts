@@ -17,6 +17,8 @@ export const RAM_XOR = RAM_BASE | 0;
 /** RAM page size for write tracking, state hashes and snapshots. */
 export const PAGE = 4096;
 const UNWRITTEN = 4;
+const WATCHED = 8;
+const CLEAN = 16;
 const ZERO_PAGE = new Uint8Array(PAGE);
 const ZERO_MIB = new Uint8Array(1 << 20);
 
@@ -48,8 +50,9 @@ export class SystemBus {
   readonly ramSize: number;
   /**
    * Flags per 64-byte RAM granule: bit 0, decoded code lives there (BlockCache); bit 1, the
-   * HTIF mailbox; bit 2, its page has never been written. A store into a flagged granule takes
-   * the slow path in noteRamWrite.
+   * HTIF mailbox; bit 2, its page has never been written; bit 3, a write watchpoint covers it;
+   * bit 4, its page is unchanged since the last time-travel snapshot. A store into a flagged
+   * granule takes the slow path in noteRamWrite.
    */
   readonly lines: Uint8Array;
   /**
@@ -194,6 +197,47 @@ export class SystemBus {
     if (flags & 1) this.blocks.flush();
     if (flags & 2 && off < this.watchHi && off + len > this.watchLo) this.watchHit = true;
     if (flags & UNWRITTEN) for (let p = Math.floor(off / PAGE); p <= Math.floor((off + len - 1) / PAGE); p++) this.markWritten(p);
+    if (flags & CLEAN) for (let p = Math.floor(off / PAGE); p <= Math.floor((off + len - 1) / PAGE); p++) this.markDirty(p);
+    if (flags & WATCHED && this.onWatchedWrite) this.onWatchedWrite(off, len, this.writeAt, this.writePc);
+  }
+
+  // ---- Time travel: pages changed since a snapshot, and write watchpoints ----
+
+  /** Pages written since trackDirty() last armed them (in order of first write). */
+  readonly dirty: number[] = [];
+  /** Where the store being noted happened (icount before it, pc), set by the CPU on slow paths. */
+  writeAt = 0;
+  writePc = 0;
+  /** Called for every store into a watched granule. */
+  onWatchedWrite?: (off: number, len: number, icount: number, pc: number) => void;
+
+  /** Starts a new epoch: every page counts as unchanged until its next write. */
+  trackDirty(): void {
+    const per = PAGE >>> LINE_SHIFT;
+    if (!this.dirtyArmed) {
+      for (let l = 0; l < this.lines.length; l++) this.lines[l] |= CLEAN;
+      this.dirtyArmed = true;
+    } else {
+      for (const p of this.dirty) for (let l = p * per; l < (p + 1) * per && l < this.lines.length; l++) this.lines[l] |= CLEAN;
+    }
+    this.dirty.length = 0;
+  }
+
+  private dirtyArmed = false;
+
+  private markDirty(page: number): void {
+    const per = PAGE >>> LINE_SHIFT;
+    for (let l = page * per; l < (page + 1) * per && l < this.lines.length; l++) this.lines[l] &= ~CLEAN;
+    this.dirty.push(page);
+  }
+
+  /** Puts write watchpoints on RAM offsets [lo, hi) (granule-aligned flags; callers filter exactly). */
+  setWriteWatch(ranges: { lo: number; hi: number }[]): void {
+    for (let l = 0; l < this.lines.length; l++) this.lines[l] &= ~WATCHED;
+    for (const r of ranges) {
+      const lo = Math.max(0, r.lo), hi = Math.min(this.ramSize, r.hi);
+      for (let l = lo >>> LINE_SHIFT; l <= (hi - 1) >>> LINE_SHIFT && hi > lo; l++) this.lines[l] |= WATCHED;
+    }
   }
 
   private markWritten(page: number): void {

@@ -375,14 +375,15 @@ export class Machine {
   }
 
   /** The whole machine, at the instruction boundary where it stopped (see MachineSnapshot). */
-  saveState(): MachineSnapshot {
+  saveState(opts: { ram?: boolean } = {}): MachineSnapshot {
     // A vCPU in the middle of an iteration: the next run() finishes it on the same hart.
     const v = this.vcpus.find((x) => x.iter);
     const cut = v?.iter && { hart: v.hart.hartId, end: v.iter.end, timerAt: v.iter.timerAt === Infinity ? null : v.iter.timerAt };
     return {
       icount: this.clock.icount, warpNs: this.clock.warpNs,
       harts: this.harts.map((h) => h.saveState()),
-      ram: this.bus.ram8.slice(), written: this.bus.written.slice(),
+      // Time travel keeps RAM page by page itself (timetravel/snapshotStore.ts).
+      ...(opts.ram === false ? { ram: new Uint8Array(0) } : { ram: this.bus.ram8.slice(), written: this.bus.written.slice() }),
       clint: this.clint.saveState(), plic: this.plic.saveState(), uart: this.uart.saveState(), rtc: this.rtc.saveState(),
       // Plain JSON: an unarmed timer (Infinity) is null, an unset exit code absent.
       run: {
@@ -394,14 +395,15 @@ export class Machine {
   }
 
   /** Puts the machine back where a snapshot of a machine of the same configuration was taken. */
-  loadState(s: MachineSnapshot): void {
-    if (s.harts.length !== this.harts.length || s.ram.length !== this.bus.ram8.length) {
+  loadState(s: MachineSnapshot, opts: { ram?: boolean } = {}): void {
+    const withRam = opts.ram !== false;
+    if (s.harts.length !== this.harts.length || (withRam && s.ram.length !== this.bus.ram8.length)) {
       throw new RewindError('SNAPSHOT_MISMATCH', `snapshot of a machine with ${s.harts.length} harts and ${s.ram.length >> 20} MiB RAM, this one has ${this.harts.length} and ${this.ramBytes >> 20}`);
     }
     this.clock.icount = s.icount;
     this.clock.warpNs = s.warpNs;
     s.harts.forEach((hs, i) => this.harts[i].loadState(hs));
-    this.bus.loadRam(s.ram, s.written);
+    if (withRam) this.bus.loadRam(s.ram, s.written);
     this.bus.blocks.flush(); // decoded code may not match the restored RAM
     this.clint.loadState(s.clint);
     this.plic.loadState(s.plic);
@@ -420,6 +422,7 @@ export class Machine {
     // holding the replay mutex again (it held it when the snapshot was taken).
     this.locks.bql.reset();
     this.locks.replay.reset();
+    this.checker?.restart();
     for (const v of this.vcpus) v.iter = undefined;
     if (r.cut) {
       const v = this.vcpus[r.cut.hart];

@@ -10,7 +10,7 @@ import { TicketLock } from './ticketLock';
  * recording marks it in the trace, the CLI reports it.
  */
 export class LockChecker {
-  readonly stats = new LockStats({ maxViolations: 10_000 });
+  stats = new LockStats({ maxViolations: 10_000 });
   readonly violations: LockViolation[] = [];
   private readonly listeners: ((v: LockViolation) => void)[] = [];
   private seen = 0;
@@ -20,6 +20,15 @@ export class LockChecker {
       this.stats.add(op);
       if (op.violation) this.collect();
     });
+  }
+
+  /**
+   * The machine was restored from a snapshot: threads start afresh with nothing held, so what
+   * the checker knew about holders no longer applies (violations found so far are kept).
+   */
+  restart(): void {
+    this.stats = new LockStats({ maxViolations: 10_000 });
+    this.seen = 0;
   }
 
   onViolation(listener: (v: LockViolation) => void): void {

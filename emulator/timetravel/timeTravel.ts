@@ -1,0 +1,193 @@
+import { Machine, MachineConfig, RunResult } from '../machine/machine';
+import { RAM_BASE } from '../machine/bus';
+import { RewindError } from '../errors';
+import { ReplayEvent } from '../replay/replayEvent';
+import { SnapshotStore } from './snapshotStore';
+
+export interface TimeTravelOptions {
+  elf: Uint8Array;
+  machine: Pick<MachineConfig, 'ramMiB' | 'harts' | 'shift'>;
+  /** The recording's events; the replay is driven by them. */
+  events: ReplayEvent[];
+  /** Where the recording ends (its final icount). */
+  endIcount: number;
+  /** Instructions between periodic snapshots (default 2,000,000). */
+  interval?: number;
+  /** Snapshot memory budget (default 512 MiB). */
+  budgetBytes?: number;
+  jit?: boolean;
+  /** The guest's output, each byte once: output replayed again after going back is not repeated. */
+  onOutput?: (byte: number) => void;
+}
+
+/** A breakpoint or watchpoint hit: where (icount before the instruction) and which instruction. */
+export interface Hit {
+  icount: number;
+  pc: number;
+  hart: number;
+}
+
+/**
+ * Time travel over a recording: the machine replays the log forward, snapshots are taken every
+ * `interval` instructions, and any position is reached by restoring the snapshot at or before it
+ * and replaying forward — so going back gives exactly the state a straight run would have,
+ * clock, timers and UART included. Backward searches (reverse-continue, last write) scan the
+ * snapshot intervals from the newest down, collecting hits with probes that do not disturb the
+ * guest, and stop at the first interval that has one.
+ */
+export class TimeTravel {
+  readonly machine: Machine;
+  readonly store: SnapshotStore;
+  readonly endIcount: number;
+  private readonly interval: number;
+  /** The furthest icount the guest has reached: output up to it has been shown already. */
+  private frontier = 0;
+
+  constructor(private readonly opts: TimeTravelOptions) {
+    this.interval = opts.interval ?? 2_000_000;
+    this.endIcount = opts.endIcount;
+    const out = opts.onOutput;
+    this.machine = new Machine({
+      ...opts.machine, jit: opts.jit ?? true, replay: { mode: 'replay', events: opts.events },
+      onOutput: out ? (b) => { if (this.machine.icount >= this.frontier) out(b); } : undefined,
+    });
+    this.machine.loadElf(opts.elf);
+    this.store = new SnapshotStore(this.machine.bus, opts.budgetBytes);
+    this.snapshot();
+  }
+
+  get icount(): number {
+    return this.machine.icount;
+  }
+
+  private snapshot(): void {
+    const m = this.machine;
+    this.store.take(m.saveState({ ram: false }), m.replay!.player!.consumed);
+  }
+
+  /** Runs forward to `target` (at most the end of the recording), snapshotting on the way. */
+  runTo(target: number): RunResult {
+    const m = this.machine;
+    target = Math.min(target, this.endIcount);
+    let r: RunResult = { reason: 'limit', exitCode: 0 };
+    while (m.icount < target) {
+      const next = (Math.floor(m.icount / this.interval) + 1) * this.interval;
+      r = m.run(Math.min(target, next));
+      if (m.icount > this.frontier) this.frontier = m.icount;
+      if (r.reason !== 'limit') break;
+      if (m.icount === next && !this.store.has(next)) this.snapshot();
+    }
+    if (m.replay!.divergence) throw new RewindError('DIVERGED', `replay diverged at event #${m.replay!.divergence.eventIndex}, icount ${m.replay!.divergence.icount}: the log expected ${m.replay!.divergence.expected}, the machine did ${m.replay!.divergence.actual}`);
+    return r;
+  }
+
+  /** Goes to exactly `target` (clamped to the recording): back through a snapshot, or forward. */
+  seek(target: number): void {
+    target = Math.max(0, Math.min(target, this.endIcount));
+    const snap = this.store.atOrBefore(target)!;
+    // Restore unless running on from here is the shorter way.
+    if (target < this.icount || snap.icount > this.icount) this.restore(snap.icount);
+    this.runTo(target);
+  }
+
+  private restore(icount: number): void {
+    const m = this.machine;
+    const { state, events } = this.store.restore(icount);
+    m.loadState(state, { ram: false });
+    m.replay!.player!.skipTo(events);
+  }
+
+  /**
+   * reverse-stepi: to the instruction boundary before this one. Some boundaries do not exist (a
+   * WFI charges the rest of its block at once), so it goes to the latest one that does.
+   */
+  stepBack(): boolean {
+    const here = this.icount;
+    for (let t = here - 1; t >= 0; t--) {
+      this.seek(t);
+      if (this.icount < here) return true;
+    }
+    return false;
+  }
+
+  goToStart(): void {
+    this.seek(0);
+  }
+
+  goToEnd(): void {
+    this.seek(this.endIcount);
+  }
+
+  /** To where event n happened (the log's event index). */
+  runToEvent(n: number): void {
+    const e = this.opts.events[n];
+    if (!e) throw new RewindError('NO_EVENT', `the recording has no event #${n} (it has ${this.opts.events.length})`);
+    this.seek(e.icount);
+  }
+
+  /** Every arrival at one of `pcs` in [from, to), in order, found by replaying that span. */
+  breakpointHits(pcs: Set<number>, from: number, to: number): Hit[] {
+    const hits: Hit[] = [];
+    this.scan(from, to, () => this.machine.bus.blocks.setProbe({ pcs, hit: (pc, icount, hart) => { if (icount < to) hits.push({ icount, pc, hart }); } }), () => this.machine.bus.blocks.setProbe(null));
+    return hits;
+  }
+
+  /** Every guest store overlapping guest addresses [lo, hi) in [from, to), in order. */
+  writeHits(lo: number, hi: number, from: number, to: number): Hit[] {
+    const bus = this.machine.bus;
+    const hits: Hit[] = [];
+    const offLo = lo - RAM_BASE, offHi = hi - RAM_BASE;
+    this.scan(from, to, () => {
+      bus.setWriteWatch([{ lo: offLo, hi: offHi }]);
+      bus.onWatchedWrite = (off, len, icount, pc) => {
+        if (off < offHi && off + len > offLo && icount < to) hits.push({ icount, pc, hart: this.machine.lastHart });
+      };
+    }, () => {
+      bus.setWriteWatch([]);
+      bus.onWatchedWrite = undefined;
+    });
+    return hits;
+  }
+
+  /** reverse-continue: the last arrival at a breakpoint before here; goes there. */
+  reverseContinue(pcs: Set<number>): Hit | undefined {
+    return this.searchBack((from, to) => this.breakpointHits(pcs, from, to));
+  }
+
+  /** The last store to [lo, hi) before `before` (default: here); goes there (before the store). */
+  lastWrite(lo: number, hi: number, before = this.icount): Hit | undefined {
+    return this.searchBack((from, to) => this.writeHits(lo, hi, from, to), before);
+  }
+
+  /**
+   * Scans snapshot intervals backwards from `before` and goes to the last hit found; stays put
+   * (back where it started) when there is none.
+   */
+  private searchBack(hitsIn: (from: number, to: number) => Hit[], before = this.icount): Hit | undefined {
+    const start = this.icount;
+    let to = before;
+    while (to > 0) {
+      const from = this.store.atOrBefore(to - 1)!.icount;
+      const hits = hitsIn(from, to);
+      if (hits.length) {
+        const last = hits[hits.length - 1];
+        this.seek(last.icount);
+        return last;
+      }
+      to = from;
+    }
+    this.seek(start);
+    return undefined;
+  }
+
+  /** Replays [from, to) with a probe installed by `on` and removed by `off`. */
+  private scan(from: number, to: number, on: () => void, off: () => void): void {
+    this.seek(from);
+    on();
+    try {
+      this.runTo(to);
+    } finally {
+      off();
+    }
+  }
+}
