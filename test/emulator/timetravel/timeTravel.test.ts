@@ -1,0 +1,189 @@
+/**
+ * Time travel checked against straight forward runs: random positions and operations (seek,
+ * reverse-stepi, reverse-continue, last write) on every guest program, each compared with what
+ * a fresh machine replaying the same log from the start finds — by single-stepping for hits and
+ * stores, so the reference shares none of the probes under test.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Machine } from '../../../emulator/machine/machine';
+import { RAM_BASE } from '../../../emulator/machine/bus';
+import { stateHash } from '../../../emulator/machine/stateHash';
+import { ReplayEvent } from '../../../emulator/replay/replayEvent';
+import { Hit, TimeTravel } from '../../../emulator/timetravel/timeTravel';
+
+const guestDir = path.join(__dirname, '../../../emulator/guest');
+interface Guest { name: string; input: string | null; harts: number }
+const guests: Guest[] = JSON.parse(fs.readFileSync(path.join(guestDir, 'guests.json'), 'utf8'));
+const RAM = 16;
+/** Long guests are recorded over their first WINDOW instructions (the reference single-steps it). */
+const WINDOW = 600_000;
+
+function record(g: Guest, file: string) {
+  const elf = fs.readFileSync(path.join(guestDir, 'bin', file));
+  const events: ReplayEvent[] = [];
+  const out: { icount: number; byte: number }[] = [];
+  let clock = 1_700_000_000_000_000_000n;
+  const m = new Machine({ ramMiB: RAM, harts: g.harts, hostNowNs: () => (clock += 777_777n), replay: { mode: 'record', sink: (e) => events.push(e) }, onOutput: (byte) => out.push({ icount: m.icount, byte }) });
+  m.loadElf(elf);
+  if (g.input) m.pushInput(fs.readFileSync(path.join(guestDir, g.input)));
+  m.run(WINDOW);
+  m.replay!.end();
+  return { elf, events, end: m.icount, out, m };
+}
+
+/** A plain replay from the start, stepped one instruction at a time by the caller. */
+function reference(g: Guest, elf: Uint8Array, events: ReplayEvent[]): Machine {
+  const m = new Machine({ ramMiB: RAM, harts: g.harts, jit: false, replay: { mode: 'replay', events } });
+  m.loadElf(elf);
+  return m;
+}
+
+const stateKey = (m: Machine): string => `${m.icount} ${stateHash(m)} ${JSON.stringify(m.saveState({ ram: false }))}`;
+
+/** Guest addresses a store instruction at the hart's pc will write, decoded independently of the CPU. */
+function storeRange(m: Machine, hart = 0): { lo: number; size: number } | undefined {
+  const h = m.harts[hart];
+  const pc = h.pc >>> 0;
+  const lo16 = m.bus.load(pc, 2);
+  const x = (r: number) => h.x[r];
+  if ((lo16 & 3) !== 3) {
+    const op = lo16 & 3, f3 = lo16 >>> 13;
+    const rs1p = 8 + ((lo16 >>> 7) & 7);
+    if (op === 0 && f3 === 6) return { lo: (x(rs1p) + ((((lo16 >>> 10) & 7) << 3) | (((lo16 >>> 6) & 1) << 2) | (((lo16 >>> 5) & 1) << 6))) >>> 0, size: 4 }; // c.sw
+    if (op === 2 && f3 === 6) return { lo: (x(2) + ((((lo16 >>> 9) & 15) << 2) | (((lo16 >>> 7) & 3) << 6))) >>> 0, size: 4 }; // c.swsp
+    return undefined;
+  }
+  const w = (lo16 | (m.bus.load(pc + 2, 2) << 16)) | 0;
+  const opc = w & 0x7f, f3 = (w >>> 12) & 7, rs1 = (w >>> 15) & 31;
+  if (opc === 0x23) return { lo: (x(rs1) + (((w >> 25) << 5) | ((w >>> 7) & 31))) >>> 0, size: 1 << f3 };
+  if (opc === 0x2f && ((w >>> 27) & 31) !== 2) return { lo: x(rs1) >>> 0, size: 4 }; // AMOs and SC (LR does not write)
+  return undefined;
+}
+
+/** Breakpoint arrivals and stores, found by single-stepping the whole recording once. */
+function scan(g: Guest, elf: Uint8Array, events: ReplayEvent[], end: number, pcs: Set<number>, lo: number, hi: number) {
+  const m = reference(g, elf, events);
+  const bpHits: number[] = [];
+  const writes: number[] = [];
+  while (m.icount < end) {
+    for (const h of m.harts) if (!h.halted && pcs.has(h.pc >>> 0)) bpHits.push(m.icount);
+    const s = storeRange(m, m.lastHart);
+    const before = m.icount;
+    const r = m.run(m.icount + 1);
+    // A store that executed (it did not trap) and overlaps the range.
+    if (s && s.lo < hi && s.lo + s.size > lo && m.icount > before) writes.push(before);
+    if (r.reason !== 'limit') break;
+  }
+  return { bpHits, writes };
+}
+
+describe('time travel', function () {
+  this.timeout(600_000);
+  for (const g of guests.filter((x) => x.harts === 1)) {
+    for (const opt of ['O0', 'O2']) {
+      const file = `${g.name}-${opt}.elf`;
+      const OPS = opt === 'O2' ? 500 : 100;
+      it(`${file}: ${OPS} random seeks, reverse-stepi, reverse-continue and last-write equal a straight forward run`, () => {
+        const rec = record(g, file);
+        const tt = new TimeTravel({ elf: rec.elf, machine: { ramMiB: RAM }, events: rec.events, endIcount: rec.end, interval: Math.max(2_000, Math.floor(rec.end / 25)) });
+        let seed = 12345;
+        const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n; };
+        // Breakpoints on function entries; the watched range is the stack's top 256 bytes and a global.
+        // Breakpoints: every function entry, and an instruction inside whatever loop runs at a
+        // third of the way (so long computations have hits too).
+        const funcs = rec.m.elf!.symbols.filter((s) => s.type === 2 && s.value >= RAM_BASE);
+        const probe = reference(g, rec.elf, rec.events);
+        probe.run(Math.floor(rec.end / 3));
+        const pcs = new Set([...funcs.map((s) => s.value), probe.harts[0].pc >>> 0]);
+        const sp0 = RAM_BASE + RAM * 1024 * 1024;
+        const lo = sp0 - 4096, hi = sp0 - 3840;
+        const ref = scan(g, rec.elf, rec.events, rec.end, pcs, lo, hi);
+        // Straight-run states at the positions the operations land on, computed in one pass at the end.
+        const want = new Map<number, string>();
+        const checks: { at: number; got: string; what: string }[] = [];
+        for (let i = 0; i < OPS; i++) {
+          const op = rnd(4);
+          const pos = rnd(rec.end + 1);
+          tt.seek(pos);
+          // Not every count is an instruction boundary (a WFI charges the rest of its block at
+          // once): a seek into one lands where a straight run to it stops, checked below.
+          assert.ok(tt.icount >= pos && tt.icount - pos < 600, `${file}: seek(${pos}) landed at ${tt.icount}`);
+          let what = `seek(${pos})`;
+          let at = pos;
+          if (op === 1 && pos > 0) {
+            tt.stepBack();
+            what = `reverse-stepi from ${pos}`;
+            assert.ok(tt.icount < pos);
+          } else if (op === 2) {
+            const h = tt.reverseContinue(pcs);
+            const expected = ref.bpHits.filter((x) => x < pos).pop();
+            assert.equal(h?.icount, expected, `${file}: reverse-continue from ${pos}`);
+            what = `reverse-continue from ${pos}`;
+            if (!h) continue;
+          } else if (op === 3) {
+            const h: Hit | undefined = tt.lastWrite(lo, hi);
+            const expected = ref.writes.filter((x) => x < pos).pop();
+            assert.equal(h?.icount, expected, `${file}: last-write to 0x${lo.toString(16)}..0x${hi.toString(16)} before ${pos}`);
+            what = `last-write before ${pos}`;
+            if (!h) continue;
+          }
+          if (op !== 0) at = tt.icount;
+          checks.push({ at, got: stateKey(tt.machine), what });
+          want.set(at, '');
+        }
+        const m = reference(g, rec.elf, rec.events);
+        m.bus.blocks.jit = true;
+        for (const at of [...want.keys()].sort((a, b) => a - b)) {
+          m.run(at);
+          want.set(at, stateKey(m));
+        }
+        for (const c of checks) assert.equal(c.got, want.get(c.at), `${file}: state after ${c.what} (icount ${c.at}) differs from a straight run`);
+        assert.ok(ref.bpHits.length > 0, `${file}: no breakpoint hit at all: the test would prove little`);
+      });
+    }
+  }
+
+  it('the timer guest: reverse-continue from the end to an early breakpoint, then forward again, reproduces the recorded output exactly (where QEMU 7.2 aborts)', () => {
+    const g = guests.find((x) => x.name === 'timer')!;
+    const rec = record(g, 'timer-O2.elf');
+    const out: { icount: number; byte: number }[] = [];
+    const tt = new TimeTravel({ elf: rec.elf, machine: { ramMiB: RAM }, events: rec.events, endIcount: rec.end, interval: 1_000 });
+    tt.goToEnd();
+    const main = rec.m.elf!.symbols.find((s) => s.name === 'main')!.value;
+    const pcs = new Set([main]);
+    const hit = tt.reverseContinue(pcs);
+    assert.ok(hit, 'main was never entered?');
+    assert.ok(hit!.icount < rec.end / 4, `the breakpoint at main is early: icount ${hit!.icount} of ${rec.end}`);
+    // Forward again to the end, collecting the output the replayed guest writes.
+    const replayed = new Machine({ ramMiB: RAM, replay: { mode: 'replay', events: rec.events }, onOutput: (byte) => out.push({ icount: replayed.icount, byte }) });
+    replayed.loadElf(rec.elf);
+    replayed.loadState(tt.machine.saveState());
+    replayed.replay!.player!.skipTo(tt.machine.replay!.player!.consumed);
+    const r = replayed.run(rec.end);
+    assert.equal(replayed.replay!.divergence, undefined);
+    assert.equal(r.reason, 'exit');
+    assert.ok(out.length > 0);
+    assert.deepEqual(out, rec.out.filter((o) => o.icount >= hit!.icount));
+  });
+
+  it('a small memory budget thins snapshots toward the past and every seek stays exact', () => {
+    const g = guests.find((x) => x.name === 'qsort')!;
+    const rec = record(g, 'qsort-O2.elf');
+    const tt = new TimeTravel({ elf: rec.elf, machine: { ramMiB: RAM }, events: rec.events, endIcount: rec.end, interval: 5_000, budgetBytes: 40 * 4096 * 4 });
+    tt.goToEnd();
+    assert.ok(tt.store.memoryBytes <= 40 * 4096 * 4, `${tt.store.memoryBytes} bytes`);
+    const at = tt.store.icounts();
+    assert.ok(at.length < rec.end / 5_000 / 2, `${at.length} snapshots kept of ${Math.floor(rec.end / 5_000)}`);
+    // Denser toward the present: the newest half of the run holds more snapshots than the oldest half.
+    assert.ok(at.filter((x) => x > rec.end / 2).length > at.filter((x) => x <= rec.end / 2).length, at.join(','));
+    const ref = reference(g, rec.elf, rec.events);
+    ref.bus.blocks.jit = true;
+    for (const pos of [rec.end - 1, rec.end / 2, 7_777, 123_456, 1].map(Math.floor).sort((a, b) => a - b)) {
+      ref.run(pos);
+      tt.seek(pos);
+      assert.equal(stateKey(tt.machine), stateKey(ref), `seek(${pos})`);
+    }
+  });
+});
