@@ -161,6 +161,10 @@ function main() {
     programs: results.map((r) => ({ name: r.name, elf: path.join(GUEST_DIR, 'bin', `${r.name}.elf`), insns: r.insns })),
   });
 
+  // Time travel runs in-process (the engine has no CLI of its own yet), through ts-node.
+  const tt = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, '..', 'emulator', 'timetravel', 'benchTimeTravel.ts'), GUEST_DIR], { stdio: 'inherit' });
+  if (tt.status !== 0) process.exitCode = 1;
+
   if (mismatches.length) {
     const bar = '!'.repeat(78);
     console.log(`\n${bar}\nMISMATCH between Rewind and QEMU:\n  ${mismatches.join('\n  ')}\n${bar}`);

@@ -43,17 +43,14 @@ export class BlockCache implements BlockSource {
    * and the interpreter sees every arrival there (see setProbe).
    */
   probe: { pcs: Set<number>; hit(pc: number, icount: number, hart: number): void } | null = null;
-  private jitWanted = true;
 
   /**
    * Watches instruction addresses: each time a hart is about to execute one, `hit` hears of it
-   * (the guest is not stopped or changed). Compiled traces run many blocks at once, so they are
-   * off while a probe is set.
+   * (the guest is not stopped or changed). Compiled traces return to the interpreter before a
+   * probed address (blockCompiler.ts), so they stay on.
    */
   setProbe(probe: { pcs: Set<number>; hit(pc: number, icount: number, hart: number): void } | null): void {
-    if (probe && !this.probe) this.jitWanted = this.jit;
     this.probe = probe && probe.pcs.size ? probe : null;
-    this.jit = this.probe ? false : this.jitWanted;
     this.flush();
   }
   readonly slotWord = new Int32Array(ARENA + MAX_BLOCK + 1);

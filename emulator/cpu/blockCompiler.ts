@@ -37,6 +37,8 @@ export interface BlockSource {
   readonly slotPc: Int32Array;
   /** The arena slot and length of the decoded block at pc and how often it has run, or undefined. */
   find(pc: number): { start: number; length: number; hits: number } | undefined;
+  /** Time travel's breakpoint probe: a trace must return to the interpreter before these addresses. */
+  readonly probe?: { pcs: Set<number> } | null;
 }
 
 /**
@@ -65,13 +67,14 @@ export function compileBlock(src: BlockSource, k0: number, len: number, ramSize:
   let total = len;
   const addr = (rs1: number, i: number) => `o = ((x[${rs1}] + ${hex(i)}) | 0) ^ ${hex(RAM_XOR)};`;
   const exitTo = (pc: string, count: number) => `{ out.pc = ${pc}; out.at = -1; return done + ${count}; }`;
-  const loopOrExit = (target: number, acc: number) => target === entry
+  const probed = (pc: number) => src.probe?.pcs.has(pc >>> 0) ?? false;
+  const loopOrExit = (target: number, acc: number) => target === entry && !probed(entry)
     ? `{ done += ${acc}; if (done + ${len} <= room) continue; out.pc = ${hex(entry)}; out.at = -1; return done; }`
     : exitTo(hex(target), acc);
 
   /** The block the trace continues with at `target`, if it should: hot, new, and fitting. */
   const follow = (target: number) => {
-    if (inTrace.has(target)) return undefined;
+    if (inTrace.has(target) || probed(target)) return undefined;
     const b = src.find(target);
     if (!b || b.hits < MIN_HITS || total + b.length > MAX_TRACE) return undefined;
     return b;

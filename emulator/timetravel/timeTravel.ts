@@ -127,50 +127,73 @@ export class TimeTravel {
 
   /** Every arrival at one of `pcs` in [from, to), in order, found by replaying that span. */
   breakpointHits(pcs: Set<number>, from: number, to: number): Hit[] {
-    const hits: Hit[] = [];
-    this.scan(from, to, () => this.machine.bus.blocks.setProbe({ pcs, hit: (pc, icount, hart) => { if (icount < to) hits.push({ icount, pc, hart }); } }), () => this.machine.bus.blocks.setProbe(null));
-    return hits;
+    return this.withBreakpoints(pcs, (hits) => this.collect(hits, from, to));
   }
 
   /** Every guest store overlapping guest addresses [lo, hi) in [from, to), in order. */
   writeHits(lo: number, hi: number, from: number, to: number): Hit[] {
-    const bus = this.machine.bus;
-    const hits: Hit[] = [];
-    const offLo = lo - RAM_BASE, offHi = hi - RAM_BASE;
-    this.scan(from, to, () => {
-      bus.setWriteWatch([{ lo: offLo, hi: offHi }]);
-      bus.onWatchedWrite = (off, len, icount, pc) => {
-        if (off < offHi && off + len > offLo && icount < to) hits.push({ icount, pc, hart: this.machine.lastHart });
-      };
-    }, () => {
-      bus.setWriteWatch([]);
-      bus.onWatchedWrite = undefined;
-    });
-    return hits;
+    return this.withWriteWatch(lo, hi, (hits) => this.collect(hits, from, to));
   }
 
   /** reverse-continue: the last arrival at a breakpoint before here; goes there. */
   reverseContinue(pcs: Set<number>): Hit | undefined {
-    return this.searchBack((from, to) => this.breakpointHits(pcs, from, to));
+    return this.withBreakpoints(pcs, (hits) => this.searchBack(hits));
   }
 
   /** The last store to [lo, hi) before `before` (default: here); goes there (before the store). */
   lastWrite(lo: number, hi: number, before = this.icount): Hit | undefined {
-    return this.searchBack((from, to) => this.writeHits(lo, hi, from, to), before);
+    return this.withWriteWatch(lo, hi, (hits) => this.searchBack(hits, before));
+  }
+
+  /** Runs `f` with a breakpoint probe feeding `hits` (the guest runs as it would without). */
+  private withBreakpoints<T>(pcs: Set<number>, f: (hits: Hit[]) => T): T {
+    const hits: Hit[] = [];
+    const blocks = this.machine.bus.blocks;
+    blocks.setProbe({ pcs, hit: (pc, icount, hart) => hits.push({ icount, pc, hart }) });
+    try {
+      return f(hits);
+    } finally {
+      blocks.setProbe(null);
+    }
+  }
+
+  /** Runs `f` with a write watchpoint on guest addresses [lo, hi) feeding `hits`. */
+  private withWriteWatch<T>(lo: number, hi: number, f: (hits: Hit[]) => T): T {
+    const bus = this.machine.bus;
+    const hits: Hit[] = [];
+    const offLo = lo - RAM_BASE, offHi = hi - RAM_BASE;
+    bus.setWriteWatch([{ lo: offLo, hi: offHi }]);
+    bus.onWatchedWrite = (off, len, icount, pc) => {
+      if (off < offHi && off + len > offLo) hits.push({ icount, pc, hart: this.machine.lastHart });
+    };
+    try {
+      return f(hits);
+    } finally {
+      bus.setWriteWatch([]);
+      bus.onWatchedWrite = undefined;
+    }
+  }
+
+  /** The hits a probe reports while [from, to) replays (hits is the probe's list). */
+  private collect(hits: Hit[], from: number, to: number): Hit[] {
+    this.seek(from);
+    hits.length = 0;
+    this.runTo(to);
+    return hits.filter((h) => h.icount >= from && h.icount < to);
   }
 
   /**
    * Scans snapshot intervals backwards from `before` and goes to the last hit found; stays put
    * (back where it started) when there is none.
    */
-  private searchBack(hitsIn: (from: number, to: number) => Hit[], before = this.icount): Hit | undefined {
+  private searchBack(hits: Hit[], before = this.icount): Hit | undefined {
     const start = this.icount;
     let to = before;
     while (to > 0) {
       const from = this.store.atOrBefore(to - 1)!.icount;
-      const hits = hitsIn(from, to);
-      if (hits.length) {
-        const last = hits[hits.length - 1];
+      const found = this.collect(hits, from, to);
+      if (found.length) {
+        const last = found[found.length - 1];
         this.seek(last.icount);
         return last;
       }
@@ -178,16 +201,5 @@ export class TimeTravel {
     }
     this.seek(start);
     return undefined;
-  }
-
-  /** Replays [from, to) with a probe installed by `on` and removed by `off`. */
-  private scan(from: number, to: number, on: () => void, off: () => void): void {
-    this.seek(from);
-    on();
-    try {
-      this.runTo(to);
-    } finally {
-      off();
-    }
   }
 }
