@@ -145,6 +145,26 @@ describe('time travel', function () {
     }
   }
 
+  for (const file of ['hello-O2.elf', 'traps-O0.elf', 'timer-O2.elf', 'bugdemo-O2.elf', 'echo-O2.elf']) {
+    it(`${file}: reverse-continue from the end, again and again, finds exactly the forward scan's hits in reverse order`, () => {
+      const g = guests.find((x) => file.startsWith(x.name + '-'))!;
+      const rec = record(g, file);
+      const tt = new TimeTravel({ elf: rec.elf, machine: { ramMiB: RAM }, events: rec.events, endIcount: rec.end, interval: Math.max(2_000, Math.floor(rec.end / 30)) });
+      const funcs = rec.m.elf!.symbols.filter((s) => s.type === 2 && s.value >= RAM_BASE);
+      const pcs = new Set(funcs.filter((_, i) => i % 2 === 0).map((s) => s.value));
+      const ref = scan(g, rec.elf, rec.events, rec.end, pcs, 0, 0);
+      assert.ok(ref.bpHits.length > 1, `${file}: ${ref.bpHits.length} hits`);
+      tt.goToEnd();
+      const back: number[] = [];
+      for (let h = tt.reverseContinue(pcs); h; h = tt.reverseContinue(pcs)) {
+        back.push(h.icount);
+        assert.ok(pcs.has(tt.machine.harts[0].pc >>> 0), 'stopped at a breakpoint');
+      }
+      assert.deepEqual(back, [...ref.bpHits].reverse());
+      assert.equal(tt.icount, ref.bpHits[0], 'no hit before the first: it stays at the first');
+    });
+  }
+
   it('the timer guest: reverse-continue from the end to an early breakpoint, then forward again, reproduces the recorded output exactly (where QEMU 7.2 aborts)', () => {
     const g = guests.find((x) => x.name === 'timer')!;
     const rec = record(g, 'timer-O2.elf');
