@@ -159,9 +159,9 @@ export class Hart {
     const isStore = op === Op.SB || op === Op.SH || op === Op.SW;
     const mmio = !this.inRam(a, size);
     if (mmio) this.sync(ic);
+    this.bus.writeAt = ic - 1;
+    this.bus.writePc = pc;
     if (isStore) {
-      this.bus.writeAt = ic - 1;
-      this.bus.writePc = pc;
       if (!this.bus.store(a, size, x[(w >>> 19) & 31])) return this.fault(Cause.STORE_ACCESS, a, pc, ic);
     } else {
       let v = this.bus.load(a, size);
@@ -262,7 +262,14 @@ export class Hart {
     }
     const mmio = !this.inRam(a, 4);
     if (mmio) this.sync(ic);
+    this.bus.writeAt = ic - 1;
+    this.bus.writePc = pc;
+    // SC's comparison with what LR saw is QEMU's implementation (a cmpxchg), not a read the
+    // program made: a read watchpoint does not hear of it.
+    const quiet = op === Op.SC_W ? this.bus.readWatch : null;
+    if (quiet) this.bus.readWatch = null;
     const old = this.bus.load(a, 4) | 0;
+    if (quiet) this.bus.readWatch = quiet;
     if (this.bus.fault) return this.fault(op === Op.LR_W ? Cause.LOAD_ACCESS : Cause.STORE_ACCESS, a, pc, ic);
     const rd = (w >>> 8) & 63;
     let nv: number;
@@ -294,8 +301,6 @@ export class Hart {
       case Op.AMOMINU_W: nv = (old >>> 0) < (b >>> 0) ? old : b; break;
       default: nv = (old >>> 0) > (b >>> 0) ? old : b; break; // AMOMAXU
     }
-    this.bus.writeAt = ic - 1;
-    this.bus.writePc = pc;
     if (!this.bus.store(a, 4, nv)) return this.fault(Cause.STORE_ACCESS, a, pc, ic);
     x[rd] = op === Op.SC_W ? 0 : old;
     return mmio || this.bus.watchHit ? Slow.END_SLICE : Slow.CONTINUE;

@@ -48,9 +48,10 @@ export function execute(h: Hart, limit: number): boolean {
   const ram16 = bus.ram16;
   const ram32 = bus.ram32;
   const lines = bus.lines;
-  const ramLim1 = bus.ramSize;
-  const ramLim2 = bus.ramSize - 1;
-  const ramLim4 = bus.ramSize - 3;
+  // With slowAll (a read watchpoint) no access is inline: all go through Hart.memSlow.
+  const ramLim1 = bus.slowAll ? -1 : bus.ramSize;
+  const ramLim2 = bus.slowAll ? -1 : bus.ramSize - 1;
+  const ramLim4 = bus.slowAll ? -1 : bus.ramSize - 3;
   let pc = h.pc | 0;
   // n stays a small integer so V8 keeps the loop in int32 arithmetic (the icount itself passes
   // 2^31 after a few seconds of guest time).

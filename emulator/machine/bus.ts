@@ -120,6 +120,8 @@ export class SystemBus {
     const off = addr - RAM_BASE;
     if (off >= 0 && off + size <= this.ramSize) {
       const m = this.ram8;
+      const rw = this.readWatch;
+      if (rw !== null && off < rw.hi && off + size > rw.lo) this.onWatchedRead?.(off, size, this.writeAt, this.writePc);
       if (size === 1) return m[off];
       if (size === 2) return m[off] | (m[off + 1] << 8);
       return (m[off] | (m[off + 1] << 8) | (m[off + 2] << 16) | (m[off + 3] << 24)) >>> 0;
@@ -205,7 +207,16 @@ export class SystemBus {
 
   /** Pages written since trackDirty() last armed them (in order of first write). */
   readonly dirty: number[] = [];
-  /** Where the store being noted happened (icount before it, pc), set by the CPU on slow paths. */
+  /**
+   * Every RAM access takes the slow path (the interpreter's inline loads and stores are off):
+   * set while a read watchpoint is on, since inline loads check nothing.
+   */
+  slowAll = false;
+  /** Guest addresses' RAM offsets [lo, hi) whose reads are reported, while slowAll is set. */
+  readWatch: { lo: number; hi: number } | null = null;
+  onWatchedRead?: (off: number, len: number, icount: number, pc: number) => void;
+
+  /** Where the access being noted happened (icount before it, pc), set by the CPU on slow paths. */
   writeAt = 0;
   writePc = 0;
   /** Called for every store into a watched granule. */

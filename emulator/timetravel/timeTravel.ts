@@ -145,6 +145,39 @@ export class TimeTravel {
     return this.withWriteWatch(lo, hi, (hits) => this.searchBack(hits, before));
   }
 
+  /** The last load (or AMO, LR) from [lo, hi) before `before` (default: here); goes there (before it). */
+  lastRead(lo: number, hi: number, before = this.icount): Hit | undefined {
+    return this.withReadWatch(lo, hi, (hits) => this.searchBack(hits, before));
+  }
+
+  /** Every guest load overlapping guest addresses [lo, hi) in [from, to), in order. */
+  readHits(lo: number, hi: number, from: number, to: number): Hit[] {
+    return this.withReadWatch(lo, hi, (hits) => this.collect(hits, from, to));
+  }
+
+  /**
+   * Runs `f` with a read watchpoint. Inline loads check nothing (they are the interpreter's
+   * fastest path), so while it is on every access takes the slow path and compiled code is off:
+   * slower, the same guest.
+   */
+  private withReadWatch<T>(lo: number, hi: number, f: (hits: Hit[]) => T): T {
+    const bus = this.machine.bus;
+    const hits: Hit[] = [];
+    const jit = bus.blocks.jit;
+    bus.slowAll = true;
+    bus.blocks.jit = false;
+    bus.readWatch = { lo: lo - RAM_BASE, hi: hi - RAM_BASE };
+    bus.onWatchedRead = (_off, _len, icount, pc) => hits.push({ icount, pc, hart: this.machine.lastHart });
+    try {
+      return f(hits);
+    } finally {
+      bus.slowAll = false;
+      bus.blocks.jit = jit;
+      bus.readWatch = null;
+      bus.onWatchedRead = undefined;
+    }
+  }
+
   /** Runs `f` with a breakpoint probe feeding `hits` (the guest runs as it would without). */
   private withBreakpoints<T>(pcs: Set<number>, f: (hits: Hit[]) => T): T {
     const hits: Hit[] = [];

@@ -62,21 +62,44 @@ function storeRange(m: Machine, hart = 0): { lo: number; size: number } | undefi
   return undefined;
 }
 
+/** Guest addresses a load instruction at the hart's pc will read (LR and AMOs too, not SC). */
+function loadRange(m: Machine, hart = 0): { lo: number; size: number } | undefined {
+  const h = m.harts[hart];
+  const pc = h.pc >>> 0;
+  const lo16 = m.bus.load(pc, 2);
+  const x = (r: number) => h.x[r];
+  if ((lo16 & 3) !== 3) {
+    const op = lo16 & 3, f3 = lo16 >>> 13;
+    const rs1p = 8 + ((lo16 >>> 7) & 7);
+    if (op === 0 && f3 === 2) return { lo: (x(rs1p) + ((((lo16 >>> 10) & 7) << 3) | (((lo16 >>> 6) & 1) << 2) | (((lo16 >>> 5) & 1) << 6))) >>> 0, size: 4 }; // c.lw
+    if (op === 2 && f3 === 2 && ((lo16 >>> 7) & 31) !== 0) return { lo: (x(2) + ((((lo16 >>> 4) & 7) << 2) | (((lo16 >>> 12) & 1) << 5) | (((lo16 >>> 2) & 3) << 6))) >>> 0, size: 4 }; // c.lwsp
+    return undefined;
+  }
+  const w = (lo16 | (m.bus.load(pc + 2, 2) << 16)) | 0;
+  const opc = w & 0x7f, f3 = (w >>> 12) & 7, rs1 = (w >>> 15) & 31;
+  if (opc === 0x03) return { lo: (x(rs1) + (w >> 20)) >>> 0, size: 1 << (f3 & 3) };
+  if (opc === 0x2f && ((w >>> 27) & 31) !== 3) return { lo: x(rs1) >>> 0, size: 4 }; // LR and AMOs; SC does not read
+  return undefined;
+}
+
 /** Breakpoint arrivals and stores, found by single-stepping the whole recording once. */
 function scan(g: Guest, elf: Uint8Array, events: ReplayEvent[], end: number, pcs: Set<number>, lo: number, hi: number) {
   const m = reference(g, elf, events);
   const bpHits: number[] = [];
   const writes: number[] = [];
+  const reads: number[] = [];
   while (m.icount < end) {
     for (const h of m.harts) if (!h.halted && pcs.has(h.pc >>> 0)) bpHits.push(m.icount);
     const s = storeRange(m, m.lastHart);
+    const l = loadRange(m, m.lastHart);
     const before = m.icount;
     const r = m.run(m.icount + 1);
-    // A store that executed (it did not trap) and overlaps the range.
+    // An access that executed (it did not trap) and overlaps the range.
     if (s && s.lo < hi && s.lo + s.size > lo && m.icount > before) writes.push(before);
+    if (l && l.lo < hi && l.lo + l.size > lo && m.icount > before) reads.push(before);
     if (r.reason !== 'limit') break;
   }
-  return { bpHits, writes };
+  return { bpHits, writes, reads };
 }
 
 describe('time travel', function () {
@@ -85,7 +108,7 @@ describe('time travel', function () {
     for (const opt of ['O0', 'O2']) {
       const file = `${g.name}-${opt}.elf`;
       const OPS = opt === 'O2' ? 500 : 100;
-      it(`${file}: ${OPS} random seeks, reverse-stepi, reverse-continue and last-write equal a straight forward run`, () => {
+      it(`${file}: ${OPS} random seeks, reverse-stepi, reverse-continue, last-write and last-read equal a straight forward run`, () => {
         const rec = record(g, file);
         const tt = new TimeTravel({ elf: rec.elf, machine: { ramMiB: RAM }, events: rec.events, endIcount: rec.end, interval: Math.max(2_000, Math.floor(rec.end / 25)) });
         let seed = 12345;
@@ -104,7 +127,7 @@ describe('time travel', function () {
         const want = new Map<number, string>();
         const checks: { at: number; got: string; what: string }[] = [];
         for (let i = 0; i < OPS; i++) {
-          const op = rnd(4);
+          const op = rnd(5);
           const pos = rnd(rec.end + 1);
           tt.seek(pos);
           // Not every count is an instruction boundary (a WFI charges the rest of its block at
@@ -127,6 +150,13 @@ describe('time travel', function () {
             const expected = ref.writes.filter((x) => x < pos).pop();
             assert.equal(h?.icount, expected, `${file}: last-write to 0x${lo.toString(16)}..0x${hi.toString(16)} before ${pos}`);
             what = `last-write before ${pos}`;
+            if (!h) continue;
+          }
+          else if (op === 4) {
+            const h: Hit | undefined = tt.lastRead(lo, hi);
+            const expected = ref.reads.filter((x) => x < pos).pop();
+            assert.equal(h?.icount, expected, `${file}: last-read of 0x${lo.toString(16)}..0x${hi.toString(16)} before ${pos}`);
+            what = `last-read before ${pos}`;
             if (!h) continue;
           }
           if (op !== 0) at = tt.icount;
