@@ -6,6 +6,8 @@ import { RECORD_USAGE, recordCommand } from './cli/recordCommand';
 import { REPLAY_USAGE, replayCommand } from './cli/replayCommand';
 import { LOCKS_USAGE, locksCommand } from './cli/locksCommand';
 import { EXPORT_USAGE, exportCommand } from './cli/exportCommand';
+import { DISASM_USAGE, disasmCommand } from './cli/disasmCommand';
+import { LAST_WRITE_USAGE, lastWriteCommand, SEEK_USAGE, seekCommand } from './cli/seekCommand';
 
 const USAGE = `usage:
   ${RUN_USAGE}
@@ -13,7 +15,10 @@ const USAGE = `usage:
   ${REPLAY_USAGE}
   ${DUMP_USAGE}
   ${LOCKS_USAGE}
-  ${EXPORT_USAGE}`;
+  ${EXPORT_USAGE}
+  ${DISASM_USAGE}
+  ${SEEK_USAGE}
+  ${LAST_WRITE_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -24,6 +29,9 @@ async function main(argv: string[]): Promise<number> {
     case 'replay': return replayCommand(rest);
     case 'locks': return locksCommand(rest);
     case 'export': return exportCommand(rest);
+    case 'disasm': return disasmCommand(rest);
+    case 'seek': return seekCommand(rest);
+    case 'last-write': return lastWriteCommand(rest);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE + '\n');
       return cmd === undefined ? EXIT_USAGE : 0;
