@@ -17,6 +17,7 @@ import { Job } from '../threads/migrationThread';
 import { parseTraceLevel, TraceLevel } from '../threads/lockTracer';
 import { LockViolation } from '../threads/lockStats';
 import { OutputSink } from './hostIo';
+import { SnapshotSpiller } from '../timetravel/snapshotSpill';
 import { driveMachine, reportRun } from './driveMachine';
 import { MACHINE_OPTIONS, MACHINE_USAGE, machineConfig, maxInsnsOption, readElfFile, schedOption } from './machineOptions';
 
@@ -128,9 +129,18 @@ export async function recordCommand(argv: string[]): Promise<number> {
   machine.loadElf(elf, elfPath);
   for (const w of machine.loadWarnings) process.stderr.write(`rewind: warning: ${w}\n`);
   const maxInsns = maxInsnsOption(values);
+  // Time-travel snapshots go into the recording as it is made (a reopened one seeks from them).
+  const spill = new SnapshotSpiller(writer, machine.bus);
+  spill.maybe(machine, 0);
   const { result, seconds, interrupted } = await driveMachine(machine, {
     input: values.input as string | undefined, maxInsns,
-    afterStep: () => { out.flush(); events.tick(); locks?.tick(); if (marks.length) appendMarks(writer, marks.splice(0)); },
+    afterStep: () => {
+      out.flush();
+      // The snapshot's event position must be on disk first: flush the events before it.
+      if (spill.due(machine.icount)) { events.flush(); spill.maybe(machine, machine.replay!.recorder!.count); }
+      events.tick(); locks?.tick();
+      if (marks.length) appendMarks(writer, marks.splice(0));
+    },
   });
   machine.replay!.end();
   flush();

@@ -14,6 +14,7 @@ import { decodeMigration } from '../snapshot/migrationStream';
 import { intOption } from './args';
 import { decodeSnapshot, encodeSnapshot } from '../snapshot/snapshotCodec';
 import { RECORDING_FORMAT } from './recordCommand';
+import { DELTA_SNAPSHOT } from '../timetravel/snapshotSpill';
 
 export const REPLAY_USAGE = 'rewind replay T.rwtrace [--verify] [--from-snapshot ID | --incoming FILE] [--sched fair|random:SEED] [--elf PROG.elf] [--no-jit]';
 
@@ -64,7 +65,8 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const endIcount = summary ? summary.icount : events.length ? events[events.length - 1].icount : 0;
 
   const out = new OutputSink(1);
-  const snapshots = reader.stream(ChunkType.SNAPSHOT);
+  // savevm snapshots (--snapshot-at); time-travel ones (DELTA_SNAPSHOT) are not for loadvm.
+  const snapshots = reader.stream(ChunkType.SNAPSHOT).filter((c) => !(c.flags & DELTA_SNAPSHOT));
   let mismatch: string | undefined;
   let violations = 0;
   const machine = new Machine({

@@ -138,6 +138,7 @@ export class Machine {
   /** Replay: the migration thread's events, where vCPU iterations end as they did when recording. */
   private readonly ownEvents: { index: number; icount: number }[] = [];
   private ownEventNext = 0;
+  private ownScanned = 0;
 
   constructor(readonly config: MachineConfig = {}) {
     const ramMiB = config.ramMiB ?? 128;
@@ -165,7 +166,6 @@ export class Machine {
         if (t) checker.checkAppend(t.name, t.site ?? t.name, event, this.clock.icount);
       };
       this.replay = new ReplayController(config.replay, { icount: () => this.eventIcount(), pc: () => this.harts[this.lastHart].pc >>> 0 }, guard);
-      if (config.replay.mode === 'replay') for (const e of config.replay.events) if (ownEvent(e)) this.ownEvents.push({ index: e.index, icount: e.icount });
     }
     if (config.lockTrace) tracer.onOp(config.lockTrace.sink);
     this.bus.mmio = {
@@ -232,6 +232,12 @@ export class Machine {
 
   /** Queues host input for the UART; the guest receives it as the FIFO accepts it. */
   pushInput(bytes: Uint8Array): void {
+    const rc = this.replay;
+    if (rc?.isLive && rc.play) {
+      // Behind the end of a live recording, the guest's input is the log's: new input now would
+      // rewrite history. Refused whole, so nothing of it is half taken.
+      throw new RewindError('IN_THE_PAST', `input refused: the machine is at icount ${this.icount}, in the past of the recording (its end is at icount ${rc.play.all[rc.play.all.length - 1]?.icount ?? 0}); go to the end to type`);
+    }
     for (const b of bytes) this.input.push(b);
   }
 
@@ -251,7 +257,7 @@ export class Machine {
 
   /** The main loop has input to hand over now (record and plain runs; replay takes it from the log). */
   inputWanted(): boolean {
-    return !this.replay?.player && this.asyncInput === undefined && this.inputHead < this.input.length
+    return !this.replay?.play && this.asyncInput === undefined && this.inputHead < this.input.length
       && (this.guestIdle || this.published >= this.nextInputIcount);
   }
 
@@ -271,7 +277,7 @@ export class Machine {
   /** Something for processEvents: a timer due, an RTC alarm armed, input queued or logged here. */
   eventsPending(): boolean {
     if (this.clint.nextDeadlineNs() <= this.clock.virtualNs() || this.rtc.nextAlarmNs() !== null) return true;
-    const player = this.replay?.player;
+    const player = this.replay?.play;
     if (!player) return this.asyncInput !== undefined;
     const logged = player.nextIcountOf('EVENT_ASYNC_CHAR_READ');
     return logged !== undefined && logged <= this.clock.icount;
@@ -287,7 +293,7 @@ export class Machine {
     // The RTC alarm runs on host time (QEMU's rtc_clock), so it is only polled while armed.
     const alarm = this.rtc.nextAlarmNs();
     if (alarm !== null && this.hostNowNs() >= alarm) this.rtc.fireAlarm();
-    if (this.replay?.player) {
+    if (this.replay?.play) {
       const bytes = this.replay.inputDue(this.clock.icount);
       if (bytes) this.uart.receive(bytes);
     } else if (this.asyncInput) {
@@ -333,9 +339,13 @@ export class Machine {
 
   /** Where the next vCPU iteration must end for the migration thread (Infinity: nowhere). */
   nextJobAt(icount: number): number {
-    if (!this.replay?.player) return this.migration.nextJobAt(icount);
+    const player = this.replay?.play;
+    if (!player) return this.migration.nextJobAt(icount);
+    // The migration thread's events in the log (found as the log grows, in live mode).
+    const all = player.all;
+    for (; this.ownScanned < all.length; this.ownScanned++) if (ownEvent(all[this.ownScanned])) this.ownEvents.push({ index: all[this.ownScanned].index, icount: all[this.ownScanned].icount });
     const own = this.ownEvents;
-    const consumed = this.replay.player.consumed;
+    const consumed = player.consumed;
     while (this.ownEventNext < own.length && (own[this.ownEventNext].index < consumed || own[this.ownEventNext].icount < icount)) this.ownEventNext++;
     return this.ownEventNext < own.length ? own[this.ownEventNext].icount : Infinity;
   }

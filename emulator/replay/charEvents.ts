@@ -7,18 +7,19 @@ import type { ReplayController } from './replayController';
  */
 export function charWrite(rc: ReplayController, byte: number): void {
   const data = { device: 0, byte };
-  if (rc.recorder) rc.recorder.append('EVENT_CHAR_WRITE', 'char-write', data);
-  else rc.player!.take('EVENT_CHAR_WRITE', data);
+  const rec = rc.rec;
+  if (rec) rec.append('EVENT_CHAR_WRITE', 'char-write', data);
+  else rc.play!.take('EVENT_CHAR_WRITE', data);
 }
 
 export const charRead = {
   recorded(rc: ReplayController, bytes: Uint8Array): void {
-    rc.recorder?.append('EVENT_ASYNC_CHAR_READ', 'async', { device: 0, bytes: Array.from(bytes) });
+    rc.rec?.append('EVENT_ASYNC_CHAR_READ', 'async', { device: 0, bytes: Array.from(bytes) });
   },
 
   /** The logged input due at `icount`; a log whose next input lies behind us has diverged. */
   due(rc: ReplayController, icount: number): Uint8Array | undefined {
-    const p = rc.player;
+    const p = rc.play;
     if (!p) return undefined;
     const at = p.nextIcountOf('EVENT_ASYNC_CHAR_READ');
     if (at === undefined || at > icount) return undefined;

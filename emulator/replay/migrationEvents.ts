@@ -7,18 +7,20 @@ import type { ReplayController } from './replayController';
  * replay stops the VM at the same instruction and can check the same state was saved.
  */
 export function runState(rc: ReplayController, state: string): boolean {
-  if (rc.recorder) {
-    rc.recorder.append('EVENT_RUN_STATE', 'run-state', { state });
+  const rec = rc.rec;
+  if (rec) {
+    rec.append('EVENT_RUN_STATE', 'run-state', { state });
     return true;
   }
-  return rc.player!.take('EVENT_RUN_STATE', { state }) !== undefined;
+  return rc.play!.take('EVENT_RUN_STATE', { state }) !== undefined;
 }
 
 export function migration(rc: ReplayController, phase: string, target: string, detail = ''): boolean {
   const data = { phase, target, detail };
-  if (rc.recorder) {
-    rc.recorder.append('EVENT_MIGRATION', 'migration', data);
+  const rec = rc.rec;
+  if (rec) {
+    rec.append('EVENT_MIGRATION', 'migration', data);
     return true;
   }
-  return rc.player!.take('EVENT_MIGRATION', data) !== undefined;
+  return rc.play!.take('EVENT_MIGRATION', data) !== undefined;
 }

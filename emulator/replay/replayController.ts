@@ -7,7 +7,12 @@ import { migration, runState } from './migrationEvents';
 
 export type ReplayConfig =
   | { mode: 'record'; sink: (e: ReplayEvent) => void }
-  | { mode: 'replay'; events: ReplayEvent[] };
+  | { mode: 'replay'; events: ReplayEvent[] }
+  /**
+   * Record, and go back in time while recording: `events` is the log so far (it grows). While
+   * the machine is behind its end it replays; at the end it records again.
+   */
+  | { mode: 'live'; events: ReplayEvent[]; sink?: (e: ReplayEvent) => void };
 
 /**
  * The machine's one point of contact with record/replay: each hook is called where the machine
@@ -26,11 +31,39 @@ export class ReplayController {
    */
   constructor(cfg: ReplayConfig, pos: ReplayPosition, guard?: (event: string) => void) {
     if (cfg.mode === 'record') this.recorder = new Recorder(pos, cfg.sink, guard);
-    else this.player = new Player(cfg.events, pos, guard);
+    else if (cfg.mode === 'replay') this.player = new Player(cfg.events, pos, guard);
+    else {
+      const events = cfg.events;
+      const player = new Player(events, pos, guard);
+      this.player = player;
+      this.recorder = new Recorder(pos, (e) => {
+        events.push(e);
+        player.skipTo(events.length);
+        cfg.sink?.(e);
+      }, guard, events.length);
+      this.live = true;
+    }
+  }
+
+  private readonly live: boolean = false;
+
+  /** A live recording (see ReplayConfig). */
+  get isLive(): boolean {
+    return this.live;
+  }
+
+  /** The recorder, when what happens now is to be logged (record mode, or live at the log's end). */
+  get rec(): Recorder | undefined {
+    return this.live ? (this.player!.atEnd ? this.recorder : undefined) : this.recorder;
+  }
+
+  /** The player, when what happens now comes from the log (replay mode, or live behind its end). */
+  get play(): Player | undefined {
+    return this.live ? (this.player!.atEnd ? undefined : this.player) : this.player;
   }
 
   get replaying(): boolean {
-    return this.player !== undefined;
+    return this.play !== undefined;
   }
 
   /** A read of the host clock (the Goldfish RTC). */
@@ -55,13 +88,15 @@ export class ReplayController {
 
   interrupt(hart: number, cause: number): void {
     const data = { hart, cause };
-    if (this.recorder) this.recorder.append('EVENT_INTERRUPT', 'interrupt', data);
-    else this.player!.take('EVENT_INTERRUPT', data);
+    const rec = this.rec;
+    if (rec) rec.append('EVENT_INTERRUPT', 'interrupt', data);
+    else this.play!.take('EVENT_INTERRUPT', data);
   }
 
   shutdown(cause: string, code: number): void {
-    if (this.recorder) this.recorder.append('EVENT_SHUTDOWN', 'shutdown', { cause, code });
-    else this.player!.take('EVENT_SHUTDOWN', { cause, code });
+    const rec = this.rec;
+    if (rec) rec.append('EVENT_SHUTDOWN', 'shutdown', { cause, code });
+    else this.play!.take('EVENT_SHUTDOWN', { cause, code });
   }
 
   /** A snapshot was taken here (record), or replay has reached where one was (false: diverged). */
@@ -81,7 +116,7 @@ export class ReplayController {
 
   /** Record: the last event, at the final icount. */
   end(): void {
-    this.recorder?.append('EVENT_END', 'end');
+    this.rec?.append('EVENT_END', 'end');
   }
 
   get divergence(): Divergence | undefined {

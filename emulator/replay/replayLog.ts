@@ -8,9 +8,7 @@ export interface ReplayPosition {
 
 /** Record mode: every nondeterministic input, and the outputs that pin replay down, appended. */
 export class Recorder {
-  private index = 0;
-
-  constructor(private readonly pos: ReplayPosition, private readonly sink: (e: ReplayEvent) => void, private readonly guard?: (event: string) => void) {}
+  constructor(private readonly pos: ReplayPosition, private readonly sink: (e: ReplayEvent) => void, private readonly guard?: (event: string) => void, private index = 0) {}
 
   append(name: string, kind: ReplayEvent['kind'], data: ReplayEvent['data'] = {}): void {
     this.guard?.(name);
@@ -48,6 +46,15 @@ export class Player {
   divergence?: Divergence;
 
   constructor(private readonly events: ReplayEvent[], private readonly pos: ReplayPosition, private readonly guard?: (event: string) => void) {}
+
+  /** Every event there is has been consumed (live mode: the machine is at the log's end). */
+  get atEnd(): boolean {
+    return this.next >= this.events.length;
+  }
+
+  get all(): readonly ReplayEvent[] {
+    return this.events;
+  }
 
   /** The next event not yet consumed. */
   peek(): ReplayEvent | undefined {

@@ -6,9 +6,10 @@ import type { ReplayController } from './replayController';
  * or start from the snapshot instead of from reset.
  */
 export function snapshotSaved(rc: ReplayController, id: number): boolean {
-  if (rc.recorder) {
-    rc.recorder.append('EVENT_SNAPSHOT', 'snapshot', { action: 'save', id });
+  const rec = rc.rec;
+  if (rec) {
+    rec.append('EVENT_SNAPSHOT', 'snapshot', { action: 'save', id });
     return true;
   }
-  return rc.player!.take('EVENT_SNAPSHOT', { action: 'save', id }) !== undefined;
+  return rc.play!.take('EVENT_SNAPSHOT', { action: 'save', id }) !== undefined;
 }

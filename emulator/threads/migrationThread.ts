@@ -71,7 +71,7 @@ export class MigrationThread implements EmuThread {
   }
 
   step(): StepResult {
-    return this.m.replay?.player ? this.replayStep() : this.recordStep();
+    return this.m.replay?.play ? this.replayStep() : this.recordStep();
   }
 
   /** Takes the replay mutex (unless the fault is injected), then the BQL. */
@@ -171,7 +171,7 @@ export class MigrationThread implements EmuThread {
   /** Replay: the log says what happens and where; the thread checks the machine agrees. */
   private replayStep(): StepResult {
     const m = this.m;
-    const player = m.replay!.player!;
+    const player = m.replay!.play!;
     const icount = m.clock.icount;
     const stopped = m.vm !== 'running';
     if (stopped && !m.vcpusPaused) return this.wait('the vCPUs to park (vm_stop)');

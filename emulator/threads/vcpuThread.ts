@@ -88,7 +88,7 @@ export class VcpuThread implements EmuThread {
       this.why = `the migration thread (a job is due at icount ${icount})`;
       return 'wait';
     }
-    const player = m.replay?.player;
+    const player = m.replay?.play;
     const next = player?.peek();
     if (next && ownEvent(next)) {
       if (next.icount === icount) {
@@ -130,7 +130,7 @@ export class VcpuThread implements EmuThread {
   private allAsleep(): 'next' {
     const m = this.m;
     const clock = m.clock;
-    const player = m.replay?.player;
+    const player = m.replay?.play;
     // Replay: more input logged at this very icount (recorded while the guest slept).
     if (player && player.nextIcountOf('EVENT_ASYNC_CHAR_READ') === clock.icount) return 'next';
     if (!player && m.uart.canReceive() > 0 && m.hasPendingInput()) {

@@ -88,6 +88,19 @@ export class SnapshotStore {
   }
 
   /**
+   * Adds snapshots kept elsewhere (a recording's spilled ones, in icount order): each holds the
+   * pages changed since the one before it, the first every page in use.
+   */
+  import(snapshots: { icount: number; events: number; state: MachineSnapshot; pages: Map<number, Uint8Array> }[]): void {
+    if (this.entries.length) throw new Error('SnapshotStore.import: the store is not empty');
+    for (const e of snapshots) {
+      this.entries.push({ icount: e.icount, state: e.state, events: e.events, pages: e.pages });
+      this.bytes += ENTRY_OVERHEAD + e.pages.size * PAGE;
+    }
+    this.thin();
+  }
+
+  /**
    * Puts RAM back as it was at the snapshot at exactly `icount`, and returns its machine state
    * and replay position for the caller to load.
    */
@@ -103,7 +116,9 @@ export class SnapshotStore {
       const lo = Math.min(b, j), hi = Math.max(b, j);
       for (let k = lo + 1; k <= hi; k++) for (const p of this.entries[k].pages.keys()) touched.add(p);
     } else {
+      // Nothing restored or taken yet: RAM is what loading the ELF left.
       for (const p of bus.nonZeroPages()) touched.add(p);
+      for (let k = 0; k <= j; k++) for (const p of this.entries[k].pages.keys()) touched.add(p);
     }
     const zero = new Uint8Array(PAGE);
     // Restoring is not the guest writing: watchpoints must not hear of it.

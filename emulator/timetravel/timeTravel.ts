@@ -3,19 +3,27 @@ import { RAM_BASE } from '../machine/bus';
 import { RewindError } from '../errors';
 import { ReplayEvent } from '../replay/replayEvent';
 import { SnapshotStore } from './snapshotStore';
+import { SpilledSnapshot } from './snapshotSpill';
 
 export interface TimeTravelOptions {
   elf: Uint8Array;
   machine: Pick<MachineConfig, 'ramMiB' | 'harts' | 'shift'>;
   /** The recording's events; the replay is driven by them. */
   events: ReplayEvent[];
-  /** Where the recording ends (its final icount). */
+  /** Where the recording ends (its final icount); ignored for a live recording, whose end moves. */
   endIcount: number;
+  /**
+   * A live recording: the machine records (into `events`, and `sink` if given) whenever it is at
+   * the end of the log, and replays it when sent back; new input is refused while in the past.
+   */
+  live?: { sink?: (e: ReplayEvent) => void };
   /** Instructions between periodic snapshots (default 2,000,000). */
   interval?: number;
   /** Snapshot memory budget (default 512 MiB). */
   budgetBytes?: number;
   jit?: boolean;
+  /** Snapshots the recording already holds (see snapshotSpill.ts): seeks start from them. */
+  snapshots?: SpilledSnapshot[];
   /** The guest's output, each byte once: output replayed again after going back is not repeated. */
   onOutput?: (byte: number) => void;
 }
@@ -38,21 +46,21 @@ export interface Hit {
 export class TimeTravel {
   readonly machine: Machine;
   readonly store: SnapshotStore;
-  readonly endIcount: number;
   private readonly interval: number;
   /** The furthest icount the guest has reached: output up to it has been shown already. */
   private frontier = 0;
 
   constructor(private readonly opts: TimeTravelOptions) {
     this.interval = opts.interval ?? 2_000_000;
-    this.endIcount = opts.endIcount;
     const out = opts.onOutput;
     this.machine = new Machine({
-      ...opts.machine, jit: opts.jit ?? true, replay: { mode: 'replay', events: opts.events },
+      ...opts.machine, jit: opts.jit ?? true,
+      replay: opts.live ? { mode: 'live', events: opts.events, sink: opts.live.sink } : { mode: 'replay', events: opts.events },
       onOutput: out ? (b) => { if (this.machine.icount >= this.frontier) out(b); } : undefined,
     });
     this.machine.loadElf(opts.elf);
     this.store = new SnapshotStore(this.machine.bus, opts.budgetBytes);
+    if (opts.snapshots?.length) this.store.import(opts.snapshots);
     this.snapshot();
   }
 
@@ -60,15 +68,23 @@ export class TimeTravel {
     return this.machine.icount;
   }
 
+  /** The end of the recording: fixed for a recording, the furthest point reached for a live one. */
+  get endIcount(): number {
+    return this.opts.live ? Math.max(this.frontier, this.machine.icount) : this.opts.endIcount;
+  }
+
   private snapshot(): void {
     const m = this.machine;
     this.store.take(m.saveState({ ram: false }), m.replay!.player!.consumed);
   }
 
-  /** Runs forward to `target` (at most the end of the recording), snapshotting on the way. */
+  /**
+   * Runs forward to `target` (at most the end of the recording; a live one records past it),
+   * snapshotting on the way.
+   */
   runTo(target: number): RunResult {
     const m = this.machine;
-    target = Math.min(target, this.endIcount);
+    if (!this.opts.live) target = Math.min(target, this.endIcount);
     let r: RunResult = { reason: 'limit', exitCode: 0 };
     while (m.icount < target) {
       const next = (Math.floor(m.icount / this.interval) + 1) * this.interval;
@@ -123,6 +139,26 @@ export class TimeTravel {
     const e = this.opts.events[n];
     if (!e) throw new RewindError('NO_EVENT', `the recording has no event #${n} (it has ${this.opts.events.length})`);
     this.seek(e.icount);
+  }
+
+  /** Where the snapshot interval ending at `to` starts (for callers that scan backwards themselves). */
+  intervalBefore(to: number): number {
+    return this.store.atOrBefore(to - 1)!.icount;
+  }
+
+  /**
+   * Replays [from, to) calling `onHit` at every arrival at one of `pcs`, while the machine is
+   * there (its registers and memory are those of that moment).
+   */
+  probeInterval(pcs: Set<number>, from: number, to: number, onHit: (pc: number, icount: number, hart: number) => void): void {
+    const blocks = this.machine.bus.blocks;
+    this.seek(from);
+    blocks.setProbe({ pcs, hit: (pc, icount, hart) => { if (icount >= from && icount < to) onHit(pc, icount, hart); } });
+    try {
+      this.runTo(to);
+    } finally {
+      blocks.setProbe(null);
+    }
   }
 
   /** Every arrival at one of `pcs` in [from, to), in order, found by replaying that span. */
