@@ -147,6 +147,27 @@ export class SystemBus {
     return 0;
   }
 
+  /**
+   * A debugger's read: RAM or ROM only, never a device (reading a UART register consumes input),
+   * and never a watchpoint. 0 where there is no memory.
+   */
+  peek(addr: number, size: 1 | 2 | 4): number {
+    addr >>>= 0;
+    const off = addr - RAM_BASE;
+    if (off >= 0 && off + size <= this.ramSize) {
+      let v = 0;
+      for (let k = size - 1; k >= 0; k--) v = (v << 8) | this.ram8[off + k];
+      return v >>> 0;
+    }
+    const r = addr - this.romBase;
+    if (r >= 0 && r + size <= this.rom.length) {
+      let v = 0;
+      for (let k = size - 1; k >= 0; k--) v = (v << 8) | this.rom[r + k];
+      return v >>> 0;
+    }
+    return 0;
+  }
+
   /** Slow-path store; false for an access fault. Invalidates decoded code it overwrites. */
   store(addr: number, size: 1 | 2 | 4, value: number): boolean {
     addr >>>= 0;
