@@ -89,11 +89,15 @@ function scan(g: Guest, elf: Uint8Array, events: ReplayEvent[], end: number, pcs
   const writes: number[] = [];
   const reads: number[] = [];
   while (m.icount < end) {
-    for (const h of m.harts) if (!h.halted && pcs.has(h.pc >>> 0)) bpHits.push(m.icount);
-    const s = storeRange(m, m.lastHart);
-    const l = loadRange(m, m.lastHart);
+    // Which hart runs the next instruction is known only after it ran: note every hart's view.
+    const at = m.harts.map((h) => ({ pc: h.pc >>> 0, s: storeRange(m, h.hartId), l: loadRange(m, h.hartId) }));
     const before = m.icount;
     const r = m.run(m.icount + 1);
+    if (m.icount > before || r.reason !== 'limit') {
+      const ran = at[m.lastHart];
+      if (pcs.has(ran.pc)) bpHits.push(before);
+    }
+    const { s, l } = at[m.lastHart];
     // An access that executed (it did not trap) and overlaps the range.
     if (s && s.lo < hi && s.lo + s.size > lo && m.icount > before) writes.push(before);
     if (l && l.lo < hi && l.lo + l.size > lo && m.icount > before) reads.push(before);
@@ -104,13 +108,13 @@ function scan(g: Guest, elf: Uint8Array, events: ReplayEvent[], end: number, pcs
 
 describe('time travel', function () {
   this.timeout(600_000);
-  for (const g of guests.filter((x) => x.harts === 1)) {
+  for (const g of guests) {
     for (const opt of ['O0', 'O2']) {
       const file = `${g.name}-${opt}.elf`;
       const OPS = opt === 'O2' ? 500 : 100;
       it(`${file}: ${OPS} random seeks, reverse-stepi, reverse-continue, last-write and last-read equal a straight forward run`, () => {
         const rec = record(g, file);
-        const tt = new TimeTravel({ elf: rec.elf, machine: { ramMiB: RAM }, events: rec.events, endIcount: rec.end, interval: Math.max(2_000, Math.floor(rec.end / 25)) });
+        const tt = new TimeTravel({ elf: rec.elf, machine: { ramMiB: RAM, harts: g.harts }, events: rec.events, endIcount: rec.end, interval: Math.max(2_000, Math.floor(rec.end / 25)) });
         let seed = 12345;
         const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n; };
         // Breakpoints on function entries; the watched range is the stack's top 256 bytes and a global.
