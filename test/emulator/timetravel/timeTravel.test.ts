@@ -42,44 +42,37 @@ function reference(g: Guest, elf: Uint8Array, events: ReplayEvent[]): Machine {
 
 const stateKey = (m: Machine): string => `${m.icount} ${stateHash(m)} ${JSON.stringify(m.saveState({ ram: false }))}`;
 
-/** Guest addresses a store instruction at the hart's pc will write, decoded independently of the CPU. */
-function storeRange(m: Machine, hart = 0): { lo: number; size: number } | undefined {
-  const h = m.harts[hart];
-  const pc = h.pc >>> 0;
-  const lo16 = m.bus.load(pc, 2);
-  const x = (r: number) => h.x[r];
-  if ((lo16 & 3) !== 3) {
-    const op = lo16 & 3, f3 = lo16 >>> 13;
-    const rs1p = 8 + ((lo16 >>> 7) & 7);
-    if (op === 0 && f3 === 6) return { lo: (x(rs1p) + ((((lo16 >>> 10) & 7) << 3) | (((lo16 >>> 6) & 1) << 2) | (((lo16 >>> 5) & 1) << 6))) >>> 0, size: 4 }; // c.sw
-    if (op === 2 && f3 === 6) return { lo: (x(2) + ((((lo16 >>> 9) & 15) << 2) | (((lo16 >>> 7) & 3) << 6))) >>> 0, size: 4 }; // c.swsp
-    return undefined;
-  }
-  const w = (lo16 | (m.bus.load(pc + 2, 2) << 16)) | 0;
-  const opc = w & 0x7f, f3 = (w >>> 12) & 7, rs1 = (w >>> 15) & 31;
-  if (opc === 0x23) return { lo: (x(rs1) + (((w >> 25) << 5) | ((w >>> 7) & 31))) >>> 0, size: 1 << f3 };
-  if (opc === 0x2f && ((w >>> 27) & 31) !== 2) return { lo: x(rs1) >>> 0, size: 4 }; // AMOs and SC (LR does not write)
-  return undefined;
-}
+type Range = { lo: number; size: number };
 
-/** Guest addresses a load instruction at the hart's pc will read (LR and AMOs too, not SC). */
-function loadRange(m: Machine, hart = 0): { lo: number; size: number } | undefined {
+/**
+ * What the instruction at a hart's pc will write and read, decoded from its bits and the
+ * registers, independently of the CPU: stores and AMOs/SC write; loads, LR and AMOs read.
+ */
+function accesses(m: Machine, hart: number): { store?: Range; load?: Range; scRd?: number } {
   const h = m.harts[hart];
   const pc = h.pc >>> 0;
-  const lo16 = m.bus.load(pc, 2);
+  const lo16 = m.bus.peek(pc, 2);
   const x = (r: number) => h.x[r];
   if ((lo16 & 3) !== 3) {
     const op = lo16 & 3, f3 = lo16 >>> 13;
     const rs1p = 8 + ((lo16 >>> 7) & 7);
-    if (op === 0 && f3 === 2) return { lo: (x(rs1p) + ((((lo16 >>> 10) & 7) << 3) | (((lo16 >>> 6) & 1) << 2) | (((lo16 >>> 5) & 1) << 6))) >>> 0, size: 4 }; // c.lw
-    if (op === 2 && f3 === 2 && ((lo16 >>> 7) & 31) !== 0) return { lo: (x(2) + ((((lo16 >>> 4) & 7) << 2) | (((lo16 >>> 12) & 1) << 5) | (((lo16 >>> 2) & 3) << 6))) >>> 0, size: 4 }; // c.lwsp
-    return undefined;
+    const cw = (x(rs1p) + ((((lo16 >>> 10) & 7) << 3) | (((lo16 >>> 6) & 1) << 2) | (((lo16 >>> 5) & 1) << 6))) >>> 0; // c.lw / c.sw address
+    if (op === 0 && f3 === 6) return { store: { lo: cw, size: 4 } };
+    if (op === 0 && f3 === 2) return { load: { lo: cw, size: 4 } };
+    if (op === 2 && f3 === 6) return { store: { lo: (x(2) + ((((lo16 >>> 9) & 15) << 2) | (((lo16 >>> 7) & 3) << 6))) >>> 0, size: 4 } }; // c.swsp
+    if (op === 2 && f3 === 2 && ((lo16 >>> 7) & 31) !== 0) return { load: { lo: (x(2) + ((((lo16 >>> 4) & 7) << 2) | (((lo16 >>> 12) & 1) << 5) | (((lo16 >>> 2) & 3) << 6))) >>> 0, size: 4 } }; // c.lwsp
+    return {};
   }
-  const w = (lo16 | (m.bus.load(pc + 2, 2) << 16)) | 0;
+  const w = (lo16 | (m.bus.peek(pc + 2, 2) << 16)) | 0;
   const opc = w & 0x7f, f3 = (w >>> 12) & 7, rs1 = (w >>> 15) & 31;
-  if (opc === 0x03) return { lo: (x(rs1) + (w >> 20)) >>> 0, size: 1 << (f3 & 3) };
-  if (opc === 0x2f && ((w >>> 27) & 31) !== 3) return { lo: x(rs1) >>> 0, size: 4 }; // LR and AMOs; SC does not read
-  return undefined;
+  if (opc === 0x23) return { store: { lo: (x(rs1) + (((w >> 25) << 5) | ((w >>> 7) & 31))) >>> 0, size: 1 << f3 } };
+  if (opc === 0x03) return { load: { lo: (x(rs1) + (w >> 20)) >>> 0, size: 1 << (f3 & 3) } };
+  if (opc === 0x2f) {
+    const f5 = (w >>> 27) & 31, r: Range = { lo: x(rs1) >>> 0, size: 4 };
+    // LR reads; SC writes only when it succeeds (rd = 0 after it); AMOs do both.
+    return f5 === 2 ? { load: r } : f5 === 3 ? { store: r, scRd: (w >>> 7) & 31 } : { store: r, load: r };
+  }
+  return {};
 }
 
 /** Breakpoint arrivals and stores, found by single-stepping the whole recording once. */
@@ -90,14 +83,15 @@ function scan(g: Guest, elf: Uint8Array, events: ReplayEvent[], end: number, pcs
   const reads: number[] = [];
   while (m.icount < end) {
     // Which hart runs the next instruction is known only after it ran: note every hart's view.
-    const at = m.harts.map((h) => ({ pc: h.pc >>> 0, s: storeRange(m, h.hartId), l: loadRange(m, h.hartId) }));
+    const at = m.harts.map((h) => ({ pc: h.pc >>> 0, ...accesses(m, h.hartId) }));
     const before = m.icount;
     const r = m.run(m.icount + 1);
     if (m.icount > before || r.reason !== 'limit') {
       const ran = at[m.lastHart];
       if (pcs.has(ran.pc)) bpHits.push(before);
     }
-    const { s, l } = at[m.lastHart];
+    const { load: l, scRd } = at[m.lastHart];
+    const s = scRd !== undefined && m.harts[m.lastHart].x[scRd] !== 0 ? undefined : at[m.lastHart].store;
     // An access that executed (it did not trap) and overlaps the range.
     if (s && s.lo < hi && s.lo + s.size > lo && m.icount > before) writes.push(before);
     if (l && l.lo < hi && l.lo + l.size > lo && m.icount > before) reads.push(before);
