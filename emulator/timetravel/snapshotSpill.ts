@@ -28,7 +28,7 @@ export class SnapshotSpiller {
   private first = true;
   private last = -Infinity;
 
-  constructor(private readonly writer: RwtraceWriter, private readonly bus: SystemBus, readonly interval = 16_000_000) {}
+  constructor(private readonly writer: RwtraceWriter, private readonly bus: SystemBus, readonly interval = 64_000_000) {}
 
   /** Whether `interval` instructions have passed since the last one. */
   due(icount: number): boolean {

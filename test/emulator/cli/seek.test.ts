@@ -75,23 +75,28 @@ describe('rewind seek / last-write', function () {
   });
 
   it('a recording holds time-travel snapshots, so a reopened one seeks from them: same states as a straight replay', () => {
-    const reader = new RwtraceReader(new FileSource(trace));
-    const spilled = readSpilledSnapshots(reader, trace);
-    const events = readEvents(reader, trace);
-    // One at the start, then one every 16 M instructions of the 35.9 M-instruction run.
-    assert.deepEqual(spilled.map((s) => s.icount > 0), [false, true, true]);
-    const elf = fs.readFileSync(bin('bugdemo-O0.elf'));
-    const tt = new TimeTravel({ elf, machine: { ramMiB: 128, harts: 1, shift: 0 }, events, endIcount: 35_875_973, snapshots: spilled });
-    for (const at of [35_000_000, 17_000_001, 5]) {
+    const long = path.join(dir, 'marathon.rwtrace');
+    assert.equal(cli('record', bin('marathon-O2.elf'), '-o', long).code, 0);
+    const reader = new RwtraceReader(new FileSource(long));
+    const spilled = readSpilledSnapshots(reader, long);
+    const events = readEvents(reader, long);
+    // One at the start, then one at least every 64 M instructions of the 1.01 G-instruction run.
+    assert.equal(spilled[0].icount, 0);
+    assert.ok(spilled.length >= 12, `${spilled.length} snapshots`);
+    for (let i = 1; i < spilled.length; i++) assert.ok(spilled[i].icount - spilled[i - 1].icount >= 64_000_000);
+    const elf = fs.readFileSync(bin('marathon-O2.elf'));
+    const tt = new TimeTravel({ elf, machine: { ramMiB: 128, harts: 1, shift: 0 }, events, endIcount: 1_011_559_396, snapshots: spilled });
+    // The store starts with them: the first seek far out restores the nearest instead of replaying from 0.
+    assert.deepEqual(tt.store.icounts(), spilled.map((x) => x.icount));
+    for (const at of [300_000_001, 70_000_000, 5]) {
       tt.seek(at);
-      assert.ok(tt.store.atOrBefore(at)!.icount >= Math.floor(at / 16_000_000) * 16_000_000 - 4_000_000);
       const m = new Machine({ replay: { mode: 'replay', events } });
       m.loadElf(elf);
       m.run(at);
       assert.equal(stateHash(tt.machine), stateHash(m), `seek(${at})`);
     }
     // loadvm snapshots (--snapshot-at) are another kind: --from-snapshot does not mistake these for them.
-    assertOneLineError(cli('replay', trace, '--from-snapshot', '0'), /^rewind: .* has no snapshot 0 \(it has none\)$/);
+    assertOneLineError(cli('replay', long, '--from-snapshot', '0'), /^rewind: .* has no snapshot 0 \(it has none\)$/);
   });
 
   it('bad requests are one-line errors', () => {
