@@ -176,6 +176,21 @@ export class TimeTravel {
     return this.withBreakpoints(pcs, (hits) => this.searchBack(hits));
   }
 
+  /**
+   * reverse-continue with breakpoints and watchpoints together: back to the latest arrival at a
+   * breakpoint, store into the write range or load from the read range, whichever came last.
+   * All probes ride on the same replays, so hits arrive in order.
+   */
+  reverseContinueTo(stops: { pcs?: Set<number>; write?: { lo: number; hi: number }; read?: { lo: number; hi: number } }): Hit | undefined {
+    const hits: Hit[] = [];
+    let run = (): Hit | undefined => this.searchBack(hits);
+    const { pcs, write, read } = stops;
+    if (pcs?.size) { const inner = run; run = () => this.withBreakpoints(pcs, inner, hits); }
+    if (write) { const inner = run; run = () => this.withWriteWatch(write.lo, write.hi, inner, hits); }
+    if (read) { const inner = run; run = () => this.withReadWatch(read.lo, read.hi, inner, hits); }
+    return run();
+  }
+
   /** The last store to [lo, hi) before `before` (default: here); goes there (before the store). */
   lastWrite(lo: number, hi: number, before = this.icount): Hit | undefined {
     return this.withWriteWatch(lo, hi, (hits) => this.searchBack(hits, before));
@@ -196,9 +211,8 @@ export class TimeTravel {
    * fastest path), so while it is on every access takes the slow path and compiled code is off:
    * slower, the same guest.
    */
-  private withReadWatch<T>(lo: number, hi: number, f: (hits: Hit[]) => T): T {
+  private withReadWatch<T>(lo: number, hi: number, f: (hits: Hit[]) => T, hits: Hit[] = []): T {
     const bus = this.machine.bus;
-    const hits: Hit[] = [];
     const jit = bus.blocks.jit;
     bus.slowAll = true;
     bus.blocks.jit = false;
@@ -215,8 +229,7 @@ export class TimeTravel {
   }
 
   /** Runs `f` with a breakpoint probe feeding `hits` (the guest runs as it would without). */
-  private withBreakpoints<T>(pcs: Set<number>, f: (hits: Hit[]) => T): T {
-    const hits: Hit[] = [];
+  private withBreakpoints<T>(pcs: Set<number>, f: (hits: Hit[]) => T, hits: Hit[] = []): T {
     const blocks = this.machine.bus.blocks;
     blocks.setProbe({ pcs, hit: (pc, icount, hart) => hits.push({ icount, pc, hart }) });
     try {
@@ -227,9 +240,8 @@ export class TimeTravel {
   }
 
   /** Runs `f` with a write watchpoint on guest addresses [lo, hi) feeding `hits`. */
-  private withWriteWatch<T>(lo: number, hi: number, f: (hits: Hit[]) => T): T {
+  private withWriteWatch<T>(lo: number, hi: number, f: (hits: Hit[]) => T, hits: Hit[] = []): T {
     const bus = this.machine.bus;
-    const hits: Hit[] = [];
     const offLo = lo - RAM_BASE, offHi = hi - RAM_BASE;
     bus.setWriteWatch([{ lo: offLo, hi: offHi }]);
     bus.onWatchedWrite = (off, len, icount, pc) => {

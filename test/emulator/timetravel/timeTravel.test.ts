@@ -193,6 +193,29 @@ describe('time travel', function () {
     });
   }
 
+  it('reverse-continue with a breakpoint and watchpoints together stops at whichever came last, as the separate searches say', () => {
+    const g = guests.find((x) => x.name === 'bugdemo')!;
+    const rec = record(g, 'bugdemo-O2.elf');
+    const tt = new TimeTravel({ elf: rec.elf, machine: { ramMiB: RAM }, events: rec.events, endIcount: rec.end, interval: 50_000 });
+    const sym = (n: string) => rec.m.elf!.symbols.find((x) => x.name === n)!;
+    const cal = sym('cal');
+    const pcs = new Set([sym('main').value]);
+    const write = { lo: cal.value, hi: cal.value + cal.size };
+    const sp0 = RAM_BASE + RAM * 1024 * 1024;
+    const read = { lo: sp0 - 4096, hi: sp0 - 3840 };
+    for (const from of [rec.end, Math.floor(rec.end / 2), 5_000]) {
+      const each = [
+        (tt.seek(from), tt.reverseContinue(pcs)?.icount),
+        (tt.seek(from), tt.lastWrite(write.lo, write.hi)?.icount),
+        (tt.seek(from), tt.lastRead(read.lo, read.hi)?.icount),
+      ].filter((x): x is number => x !== undefined);
+      tt.seek(from);
+      const both = tt.reverseContinueTo({ pcs, write, read });
+      assert.equal(both?.icount, each.length ? Math.max(...each) : undefined, `from ${from}`);
+      if (both) assert.equal(tt.icount, both.icount);
+    }
+  });
+
   it('the timer guest: reverse-continue from the end to an early breakpoint, then forward again, reproduces the recorded output exactly (where QEMU 7.2 aborts)', () => {
     const g = guests.find((x) => x.name === 'timer')!;
     const rec = record(g, 'timer-O2.elf');
