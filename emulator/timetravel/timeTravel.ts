@@ -161,16 +161,6 @@ export class TimeTravel {
     }
   }
 
-  /** Every arrival at one of `pcs` in [from, to), in order, found by replaying that span. */
-  breakpointHits(pcs: Set<number>, from: number, to: number): Hit[] {
-    return this.withBreakpoints(pcs, (hits) => this.collect(hits, from, to));
-  }
-
-  /** Every guest store overlapping guest addresses [lo, hi) in [from, to), in order. */
-  writeHits(lo: number, hi: number, from: number, to: number): Hit[] {
-    return this.withWriteWatch(lo, hi, (hits) => this.collect(hits, from, to));
-  }
-
   /** reverse-continue: the last arrival at a breakpoint before here; goes there. */
   reverseContinue(pcs: Set<number>): Hit | undefined {
     return this.withBreakpoints(pcs, (hits) => this.searchBack(hits));
@@ -199,11 +189,6 @@ export class TimeTravel {
   /** The last load (or AMO, LR) from [lo, hi) before `before` (default: here); goes there (before it). */
   lastRead(lo: number, hi: number, before = this.icount): Hit | undefined {
     return this.withReadWatch(lo, hi, (hits) => this.searchBack(hits, before));
-  }
-
-  /** Every guest load overlapping guest addresses [lo, hi) in [from, to), in order. */
-  readHits(lo: number, hi: number, from: number, to: number): Hit[] {
-    return this.withReadWatch(lo, hi, (hits) => this.collect(hits, from, to));
   }
 
   /**

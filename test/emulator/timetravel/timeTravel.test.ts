@@ -249,6 +249,13 @@ describe('time travel', function () {
     assert.ok(at.length < rec.end / 5_000 / 2, `${at.length} snapshots kept of ${Math.floor(rec.end / 5_000)}`);
     // Denser toward the present: the newest half of the run holds more snapshots than the oldest half.
     assert.ok(at.filter((x) => x > rec.end / 2).length > at.filter((x) => x <= rec.end / 2).length, at.join(','));
+    // Run to an event, and back to the start.
+    const ev = rec.events[Math.floor(rec.events.length / 2)];
+    tt.runToEvent(ev.index);
+    assert.equal(tt.icount, ev.icount);
+    tt.goToStart();
+    assert.equal(tt.icount, 0);
+    assert.throws(() => tt.runToEvent(rec.events.length + 5), /the recording has no event #/);
     const ref = reference(g, rec.elf, rec.events);
     ref.bus.blocks.jit = true;
     for (const pos of [rec.end - 1, rec.end / 2, 7_777, 123_456, 1].map(Math.floor).sort((a, b) => a - b)) {
