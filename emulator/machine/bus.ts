@@ -245,12 +245,11 @@ export class SystemBus {
 
   /** Starts a new epoch: every page counts as unchanged until its next write. */
   trackDirty(): void {
-    const per = PAGE >>> LINE_SHIFT;
     if (!this.dirtyArmed) {
       for (let l = 0; l < this.lines.length; l++) this.lines[l] |= CLEAN;
       this.dirtyArmed = true;
     } else {
-      for (const p of this.dirty) for (let l = p * per; l < (p + 1) * per && l < this.lines.length; l++) this.lines[l] |= CLEAN;
+      for (const p of this.dirty) this.pageFlag(p, CLEAN, true);
     }
     this.dirty.length = 0;
   }
@@ -258,8 +257,7 @@ export class SystemBus {
   private dirtyArmed = false;
 
   private markDirty(page: number): void {
-    const per = PAGE >>> LINE_SHIFT;
-    for (let l = page * per; l < (page + 1) * per && l < this.lines.length; l++) this.lines[l] &= ~CLEAN;
+    this.pageFlag(page, CLEAN, false);
     this.dirty.push(page);
   }
 
@@ -272,10 +270,16 @@ export class SystemBus {
     }
   }
 
+  /** Sets or clears a flag on every granule of a RAM page. */
+  private pageFlag(page: number, flag: number, on: boolean): void {
+    const per = PAGE >>> LINE_SHIFT;
+    const end = Math.min((page + 1) * per, this.lines.length);
+    for (let l = page * per; l < end; l++) this.lines[l] = on ? this.lines[l] | flag : this.lines[l] & ~flag;
+  }
+
   private markWritten(page: number): void {
     this.written[page] = 1;
-    const per = PAGE >>> LINE_SHIFT;
-    for (let l = page * per; l < (page + 1) * per && l < this.lines.length; l++) this.lines[l] &= ~UNWRITTEN;
+    this.pageFlag(page, UNWRITTEN, false);
   }
 
   /**
@@ -284,13 +288,12 @@ export class SystemBus {
    */
   loadRam(ram: Uint8Array, written?: Uint8Array): void {
     this.ram8.set(ram);
-    const per = PAGE >>> LINE_SHIFT;
     const nonZero = new Set(nonZeroPages(ram, written));
     for (let p = 0; p < this.written.length; p++) {
       if (nonZero.has(p)) this.markWritten(p);
       else if (this.written[p]) {
         this.written[p] = 0;
-        for (let l = p * per; l < (p + 1) * per && l < this.lines.length; l++) this.lines[l] |= UNWRITTEN;
+        this.pageFlag(p, UNWRITTEN, true);
       }
     }
   }
