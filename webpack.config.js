@@ -1,11 +1,11 @@
-// Bundles each entry point into dist/. The CLI is a single self-contained file so
-// `node dist/cli.js` needs no node_modules at run time.
+// Bundles each entry point into dist/: the CLI and the debug adapter are single self-contained
+// files, so `node dist/cli.js` and `node dist/adapter.js` need no node_modules at run time.
 const path = require('path');
 const webpack = require('webpack');
 
 module.exports = {
   target: 'node',
-  entry: { cli: './emulator/cli.ts' },
+  entry: { cli: './emulator/cli.ts', adapter: './src/adapter/main.ts' },
   output: { path: path.resolve(__dirname, 'dist'), filename: '[name].js', clean: true },
   resolve: { extensions: ['.ts', '.js'] },
   module: { rules: [{ test: /\.ts$/, loader: 'ts-loader', options: { transpileOnly: false, onlyCompileBundledFiles: true } }] },

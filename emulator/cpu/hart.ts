@@ -105,8 +105,16 @@ export class Hart {
     return false;
   }
 
-  /** Trap entry into M-mode; returns the handler address. */
-  trap(cause: number, tval: number, pc: number): number {
+  /**
+   * Told of every trap as it is taken, with the icount before the trapping instruction (or, for
+   * an interrupt, where it is taken): the debugger's exception stops. Traps are rare, so the
+   * hook costs nothing on the hot path.
+   */
+  onTrap: ((cause: number, tval: number, pc: number, icount: number) => void) | undefined = undefined;
+
+  /** Trap entry into M-mode; returns the handler address. `ic` is the icount before the instruction. */
+  trap(cause: number, tval: number, pc: number, ic = this.clock.icount): number {
+    if (this.onTrap !== undefined) this.onTrap(cause, tval, pc, ic);
     this.mepc = pc;
     this.mcause = cause | 0;
     this.mtval = tval | 0;
@@ -205,11 +213,11 @@ export class Hart {
         this.bus.blocks.flush();
         return false;
       case Op.ECALL:
-        this.nextPc = this.trap(Cause.ECALL_M, 0, pc);
+        this.nextPc = this.trap(Cause.ECALL_M, 0, pc, ic - 1);
         return false;
       case Op.EBREAK:
         // QEMU 7.2 leaves mtval 0 for ebreak (the spec allows 0 or the pc).
-        this.nextPc = this.trap(Cause.BREAKPOINT, 0, pc);
+        this.nextPc = this.trap(Cause.BREAKPOINT, 0, pc, ic - 1);
         return false;
       case Op.MRET:
         this.mstatus = ((this.mstatus & MSTATUS_MPIE) ? MSTATUS_MIE : 0) | MSTATUS_MPIE;
@@ -221,12 +229,12 @@ export class Hart {
       case Op.CSRRW: case Op.CSRRS: case Op.CSRRC: case Op.CSRRWI: case Op.CSRRSI: case Op.CSRRCI:
         if (this.csrInstruction(w, imm, ic)) return true; // the write may change interrupt state
         this.countAdjust = -1; // QEMU rolls back icount for a CSR access that faults at run time
-        this.nextPc = this.trap(Cause.ILLEGAL_INSTRUCTION, csrEncoding(w, imm), pc);
+        this.nextPc = this.trap(Cause.ILLEGAL_INSTRUCTION, csrEncoding(w, imm), pc, ic - 1);
         return false;
       case Op.FETCH_FAULT:
         // QEMU raises the fetch fault before translating anything: nothing is counted.
         this.countAdjust = -1;
-        this.nextPc = this.trap(Cause.FETCH_ACCESS, imm, pc);
+        this.nextPc = this.trap(Cause.FETCH_ACCESS, imm, pc, ic - 1);
         if (this.nextPc === pc) {
           // mtvec points at the unfetchable address itself: the hart would trap there forever
           // without executing (or counting) anything, so no instruction limit could stop it.
@@ -236,7 +244,7 @@ export class Hart {
         return false;
       case Op.ILLEGAL:
         // Counted, as QEMU ends the translation block with the exception.
-        this.nextPc = this.trap(Cause.ILLEGAL_INSTRUCTION, imm, pc);
+        this.nextPc = this.trap(Cause.ILLEGAL_INSTRUCTION, imm, pc, ic - 1);
         return false;
       default: {
         const r = this.atomic(w, pc, ic);

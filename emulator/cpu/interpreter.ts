@@ -27,6 +27,11 @@ export const enum Slow {
  *
  * Returns true when the slice ended before `limit` for a reason of the guest's own.
  *
+ * A debugger stop (`bus.debugStop`, raised by a probe, a watchpoint or a trap hook) also ends
+ * the slice at the next instruction boundary, but returns false: the vCPU's iteration must go on
+ * where it was, or the guest would see other iteration boundaries than without the debugger
+ * (and a replay would take its logged events elsewhere).
+ *
  * This is the one long function in the emulator, on purpose: splitting the switch into calls
  * costs a large share of the interpreter's speed.
  */
@@ -63,7 +68,11 @@ export function execute(h: Hart, limit: number): boolean {
   h.beginSlice(base);
   const probe = blocks.probe;
   outer: while (n < budget) {
-    if (probe !== null && probe.pcs.has(pc >>> 0)) probe.hit(pc >>> 0, base + n, h.hartId);
+    if (probe !== null && probe.pcs.has(pc >>> 0)) {
+      probe.hit(pc >>> 0, base + n, h.hartId);
+      // A debugger stop before this instruction: the slice ends here, the iteration does not.
+      if (bus.debugStop) break;
+    }
     let t = (pc >>> 1) & 0xffff;
     if (btag[t] !== pc) t = blocks.build(pc);
     let k = bstart[t];
@@ -165,7 +174,7 @@ export function execute(h: Hart, limit: number): boolean {
           // The store hit a granule with code (or the HTIF mailbox): the block may be stale.
           pc = spc[k];
           n += k - k0;
-          if (bus.watchHit) { budget = n; early = true; }
+          if (bus.watchHit) { budget = n; early = true; } else if (bus.debugStop) budget = n;
           continue outer;
         }
         case Op.SB: {
@@ -179,7 +188,7 @@ export function execute(h: Hart, limit: number): boolean {
           } else break;
           pc = spc[k];
           n += k - k0;
-          if (bus.watchHit) { budget = n; early = true; }
+          if (bus.watchHit) { budget = n; early = true; } else if (bus.debugStop) budget = n;
           continue outer;
         }
         case Op.SH: {
@@ -193,7 +202,7 @@ export function execute(h: Hart, limit: number): boolean {
           } else break;
           pc = spc[k];
           n += k - k0;
-          if (bus.watchHit) { budget = n; early = true; }
+          if (bus.watchHit) { budget = n; early = true; } else if (bus.debugStop) budget = n;
           continue outer;
         }
         case Op.FENCE: continue;
@@ -247,14 +256,15 @@ export function execute(h: Hart, limit: number): boolean {
           const end = h.rareOp(w, imm, spc[k - 1], spc[k], ic);
           n += k - k0 + h.countAdjust;
           pc = h.nextPc;
-          if (end) { budget = n; early = true; }
+          if (end) { budget = n; early = true; } else if (bus.debugStop) budget = n;
           continue outer;
         }
       }
       // A load or store the inline path did not take.
       const r = h.memSlow(w, imm, spc[k - 1], base + n + (k - k0));
-      if (r === Slow.CONTINUE) continue;
-      if (r === Slow.TRAPPED) { pc = h.trapPc; n += k - k0 - 1; continue outer; }
+      if (r === Slow.CONTINUE && !bus.debugStop) continue;
+      if (r === Slow.TRAPPED) { pc = h.trapPc; n += k - k0 - 1; if (bus.debugStop) budget = n; continue outer; }
+      if (r === Slow.CONTINUE) { pc = spc[k]; n += k - k0; budget = n; continue outer; }
       pc = spc[k];
       n += k - k0;
       budget = n;

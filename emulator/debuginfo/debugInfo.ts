@@ -94,6 +94,11 @@ export class DebugInfo {
     return this.lines?.lookup(addr);
   }
 
+  /** The line a debugger shows for `addr` (gdb's choice where rows share an address; see LineTable.debuggerLineAt). */
+  sourceLineAt(addr: number): SourceLocation | undefined {
+    return this.lines?.debuggerLineAt(addr);
+  }
+
   functionAt(addr: number): FunctionLocation | undefined {
     return this.symbols.functionAt(addr);
   }

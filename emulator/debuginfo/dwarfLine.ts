@@ -283,6 +283,8 @@ interface Sequence {
   boundaries: number[];
   /** The rows a debugger keeps (see debuggerRows), in program order, for breakpoints. */
   visible: LineRow[];
+  /** The same, sorted by address (stable), made on first use. */
+  sortedVisible?: LineRow[];
 }
 
 const sameLine = (a: { file: string; line: number }, b: { file: string; line: number }): boolean => a.file === b.file && a.line === b.line;
@@ -449,6 +451,32 @@ export class LineTable {
   }
 
   /**
+   * The source line a debugger shows for the instruction at `addr`, as gdb's find_pc_line picks
+   * it: among the rows gdb keeps (debuggerRows), the last one at or before `addr`; if that one is
+   * not a statement, a statement at the same address wins. At -O2 several rows share an address
+   * (an inlined call's first rows, view numbers), where addr2line reports the last one written
+   * and gdb the statement.
+   */
+  debuggerLineAt(addr: number): SourceLocation | undefined {
+    const seq = this.sequenceAt(addr);
+    if (!seq) return undefined;
+    seq.sortedVisible ??= seq.visible.map((r, i) => ({ r, i })).sort((a, b) => a.r.address - b.r.address || a.i - b.i).map((x) => x.r);
+    const rows = seq.sortedVisible;
+    let i = floorIndex(rows, addr >>> 0, (r) => r.address);
+    // floorIndex finds some row at the greatest address <= addr; take the last one there.
+    while (i >= 0 && i + 1 < rows.length && rows[i + 1].address === rows[i].address) i++;
+    if (i < 0) return this.lookup(addr);
+    let best = i;
+    if (!rows[best].isStmt) {
+      let k = best;
+      while (k > 0 && rows[k - 1].address === rows[k].address && rows[k - 1].line !== 0 && !rows[k].isStmt) k--;
+      if (rows[k].isStmt) best = k;
+    }
+    const row = rows[best];
+    return { file: row.file, line: row.line, column: row.column, discriminator: row.discriminator };
+  }
+
+  /**
    * The statement `addr` belongs to: the nearest is_stmt row at or before it in its sequence.
    * A debugger shows this line when it stops at `addr` and steps until it changes.
    */
@@ -471,6 +499,22 @@ export class LineTable {
     }
     return this.boundaryCache;
   }
+
+  /**
+   * Every statement's address, sorted: a forward step stops at the first one reached whose line
+   * differs from the line being stepped (a branch can land on a statement that is not a
+   * boundary, such as a loop condition sharing its line with the increment before it).
+   */
+  statementAddresses(): readonly number[] {
+    if (!this.statementCache) {
+      const all = new Set<number>();
+      for (const seqs of this.units) for (const s of seqs) for (const st of s.statements) all.add(st.address);
+      this.statementCache = [...all].sort((a, b) => a - b);
+    }
+    return this.statementCache;
+  }
+
+  private statementCache?: number[];
 
   /** Whether `addr` starts a new line's statement (a member of statementBoundaries()). */
   isStatementBoundary(addr: number): boolean {

@@ -198,6 +198,13 @@ export class SystemBus {
   /** Called around every device access: the vCPU takes the BQL there, as QEMU's does for MMIO. */
   mmio?: { enter(d: MmioDevice): void; leave(d: MmioDevice): void };
 
+  /**
+   * A debugger asked to stop at the next instruction boundary (a breakpoint probe, a watchpoint
+   * or a trap hook said so): the interpreter ends its slice there without ending the vCPU's
+   * iteration, and the machine turns it into the end of run() (Machine.requestStop).
+   */
+  debugStop = false;
+
   /** RAM offsets [watchLo, watchHi) whose writes set `watchHit` (HTIF's tohost). */
   private watchLo = -1;
   private watchHi = -1;

@@ -323,6 +323,26 @@ export class Machine {
     if (!this.locks.bql.acquire(thread, site)) throw new Error(`internal: BQL held by ${this.locks.bql.holder} at ${this.locks.bql.holderSite} when ${thread} takes it at ${site}`);
   }
 
+  /** The last run() ended at a debugger stop (requestStop), not at its limit. */
+  debugStopped = false;
+
+  /**
+   * A debugger stop: run() returns (reason 'limit') at the next instruction boundary, with the
+   * threads where they are, so running on changes nothing the guest sees. Callable from probes,
+   * watchpoint and trap hooks, i.e. from inside guest code.
+   */
+  requestStop(): void {
+    this.bus.debugStop = true;
+  }
+
+  /** The vCPU, between guest-code runs: a requested stop becomes the end of this run(). */
+  takeDebugStop(): void {
+    if (!this.bus.debugStop) return;
+    this.bus.debugStop = false;
+    this.debugStopped = true;
+    this.runLimit = Math.min(this.runLimit, this.clock.icount);
+  }
+
   stopWith(reason: 'idle' | 'stuck' | 'diverged'): void {
     this.stop = reason;
   }
@@ -369,6 +389,7 @@ export class Machine {
    */
   run(maxIcount = Infinity): RunResult {
     this.runLimit = maxIcount;
+    this.debugStopped = false;
     const clock = this.clock;
     const sched = this.scheduler;
     for (;;) {
@@ -379,7 +400,8 @@ export class Machine {
         if (reason === 'idle') this.stop = undefined; // input may come before the next run()
         return { reason, exitCode: 0 };
       }
-      if (clock.icount >= maxIcount) return { reason: 'limit', exitCode: 0 };
+      // runLimit, not maxIcount: a debugger stop lowers it to where the machine stopped.
+      if (clock.icount >= this.runLimit) return { reason: 'limit', exitCode: 0 };
       sched.step();
     }
   }
@@ -427,6 +449,7 @@ export class Machine {
     this.published = s.icount;
     this.vm = 'running';
     this.stop = undefined;
+    this.bus.debugStop = false;
     this.ownEventNext = 0;
     // Threads restart from the snapshot's position: locks free, the cut iteration's vCPU
     // holding the replay mutex again (it held it when the snapshot was taken).

@@ -165,6 +165,7 @@ export class VcpuThread implements EmuThread {
     const h = this.hart;
     const clock = m.clock;
     let over = m.vm !== 'running'; // kicked by vm_stop (only seen mid-iteration when the rules were broken)
+    m.takeDebugStop(); // asked for at the iteration's start (an interrupt taken, say)
     if (!over) {
       const limit = Math.min(it.end, clock.icount + SUB_SLICE, m.runLimit);
       if (limit <= clock.icount) return this.wait('run() to be called with a higher limit');
@@ -172,6 +173,7 @@ export class VcpuThread implements EmuThread {
       m.guestThread = this.name;
       const early = h.execute(limit);
       m.guestThread = undefined;
+      m.takeDebugStop();
       m.afterGuest(h);
       over = early || clock.icount >= it.end || m.stopped;
     }

@@ -90,8 +90,8 @@ export class TimeTravel {
       const next = (Math.floor(m.icount / this.interval) + 1) * this.interval;
       r = m.run(Math.min(target, next));
       if (m.icount > this.frontier) this.frontier = m.icount;
-      if (r.reason !== 'limit') break;
-      if (m.icount === next && !this.store.has(next)) this.snapshot();
+      if (r.reason === 'limit' && m.icount === next && !this.store.has(next)) this.snapshot();
+      if (r.reason !== 'limit' || m.debugStopped) break;
     }
     if (m.replay!.divergence) throw new RewindError('DIVERGED', `replay diverged at event #${m.replay!.divergence.eventIndex}, icount ${m.replay!.divergence.icount}: the log expected ${m.replay!.divergence.expected}, the machine did ${m.replay!.divergence.actual}`);
     return r;

@@ -1,0 +1,215 @@
+import type { TimeTravel } from '../timetravel/timeTravel';
+import type { Advance } from './forwardRun';
+import { landBefore } from './forwardRun';
+import { MachineHooks } from './machineHooks';
+import { CodeStop, HitContext, Stop, StopReason, StopSet, WatchHit, WatchStop } from './stops';
+import { describeTrap, isInterrupt, TRAP_FILTERS, trapFilterOf } from './trapFilters';
+
+/**
+ * Something that happened in the past, seen while replaying an interval: an arrival at a
+ * statement (for reverse stepping), or a stop candidate — a breakpoint arrival whose condition
+ * held there, a data breakpoint access, a trap the user stops on.
+ */
+export interface Moment {
+  icount: number;
+  hart: number;
+  pc: number;
+  /** For stepping rules: the stack pointer and the frame's CFA there. */
+  sp: number;
+  cfa?: number;
+  /** A stop candidate: how it would be reported, and what counts its hit (condition held already). */
+  stop?: Stop;
+  hit?: () => boolean;
+  /** An interrupt is shown after it is taken, everything else before its instruction. */
+  after?: boolean;
+}
+
+/** What a backward rule makes of one moment, newest first. */
+export type Verdict = 'skip' | 'stop' | { stopAt: Moment };
+
+export interface ReverseRule {
+  /** Statement addresses (or call sites) the rule wants to see, beyond the user's breakpoints. */
+  readonly pcs: ReadonlySet<number>;
+  /** Extra data for a moment at one of pcs, taken while the machine is there (frame CFA). */
+  describe?(m: Moment): void;
+  /** Judges the rule's own moments, newest first (stop candidates are judged before it sees them). */
+  judge(m: Moment): Verdict;
+  /** The scan reached the start of the recording: where to stop, if the rule has a candidate. */
+  atStart?(): Moment | undefined;
+}
+
+/**
+ * Searches backwards from here for the latest moment a rule accepts — reverse-continue to the
+ * last breakpoint, data-breakpoint change or trap; reverse steps — one snapshot interval per
+ * slice: replay the interval with the hooks armed, collect what happened in order, then judge it
+ * newest first. Nothing the guest does changes; the search leaves the machine at the moment it
+ * found (before that instruction), or at the start of the recording.
+ */
+export class ReverseRun {
+  private readonly hooks: MachineHooks;
+  private readonly origin: number;
+  private cursor: number;
+  private readonly codeAt = new Map<number, CodeStop[]>();
+
+  constructor(private readonly tt: TimeTravel, private readonly stops: StopSet, private readonly rule?: ReverseRule) {
+    this.hooks = new MachineHooks(tt.machine);
+    this.origin = tt.icount;
+    this.cursor = tt.icount;
+    for (const c of stops.code) for (const a of c.addresses) {
+      const list = this.codeAt.get(a >>> 0) ?? [];
+      list.push(c);
+      this.codeAt.set(a >>> 0, list);
+    }
+  }
+
+  /** Nothing is armed between slices: the machine is at a consistent position already. */
+  cancel(): void {}
+
+  /** How far back the search has come: 0 at the start, 1 at the start of the recording. */
+  progress(): number {
+    return this.origin > 0 ? (this.origin - this.cursor) / this.origin : 1;
+  }
+
+  /** Scans intervals until about `budget` instructions have been replayed, or the search ends. */
+  advance(budget: number): Advance {
+    let replayed = 0;
+    while (replayed < budget) {
+      const to = this.cursor;
+      if (to <= 0) return this.atStart();
+      const from = this.tt.intervalBefore(to);
+      const moments = this.collect(from, to);
+      for (let i = moments.length - 1; i >= 0; i--) {
+        const mo = moments[i];
+        // A user's stop wins over a step rule (a breakpoint inside a call being stepped over).
+        const v: Verdict = mo.stop ? (!mo.hit || mo.hit() ? 'stop' : 'skip') : this.rule ? this.rule.judge(mo) : 'skip';
+        if (v === 'skip') continue;
+        return this.land(v === 'stop' ? mo : v.stopAt);
+      }
+      replayed += to - from;
+      this.cursor = from;
+    }
+    return undefined;
+  }
+
+  private atStart(): { stop: Stop } {
+    const m = this.tt.machine;
+    const c = this.rule?.atStart?.();
+    if (c) return this.land(c);
+    this.tt.seek(0);
+    return { stop: { reason: 'start', hart: m.lastHart, description: 'start of the recording', text: 'the start of the recording (icount 0)' } };
+  }
+
+  private land(mo: Moment): { stop: Stop } {
+    if (mo.after) {
+      this.landAfterInterrupt(mo.icount);
+    } else {
+      landBefore(this.tt, mo.icount);
+    }
+    const stop = mo.stop ?? { reason: 'step' as StopReason, hart: mo.hart };
+    return { stop: { ...stop, hart: mo.hart } };
+  }
+
+  /** Where an interrupt was taken: at the handler, as a forward run stops there. */
+  private landAfterInterrupt(icount: number): void {
+    const m = this.tt.machine;
+    landBefore(this.tt, icount);
+    this.hooks.arm({ pcs: new Set(), writes: [], traps: true }, {
+      trap: (cause, _tval, _pc, at) => { if (isInterrupt(cause) && at === icount) m.requestStop(); },
+    });
+    try {
+      this.tt.runTo(icount + 1);
+    } finally {
+      this.hooks.disarm();
+    }
+  }
+
+  /** Replays [from, to) collecting moments before the origin, in order. */
+  private collect(from: number, to: number): Moment[] {
+    const tt = this.tt;
+    const m = tt.machine;
+    tt.seek(from);
+    const out: Moment[] = [];
+    const limit = Math.min(to, this.origin);
+    const inRange = (icount: number) => icount >= from && icount < limit;
+    const writes = this.stops.watch.filter((w) => w.onWrite);
+    const reads = this.stops.watch.filter((w) => w.onRead);
+    const values = new Map<number, Uint8Array>();
+    for (const w of writes) values.set(w.id, readBytes(this.tt, w));
+    const rulePcs = this.rule?.pcs ?? new Set<number>();
+    const pcs = new Set<number>([...this.codeAt.keys(), ...rulePcs]);
+    this.hooks.arm({
+      pcs,
+      writes: writes.map((w) => ({ lo: w.lo, hi: w.hi })),
+      read: reads.length ? { lo: Math.min(...reads.map((w) => w.lo)), hi: Math.max(...reads.map((w) => w.hi)) } : undefined,
+      traps: this.stops.traps.size > 0,
+    }, {
+      arrival: (pc, icount, hart) => {
+        if (!inRange(icount)) return;
+        const ctx: HitContext = { hart, pc, icount, reverse: true };
+        const sp = m.harts[hart].x[2] >>> 0;
+        if (rulePcs.has(pc)) {
+          const mo: Moment = { icount, hart, pc, sp };
+          this.rule!.describe?.(mo);
+          out.push(mo);
+        }
+        // After the rule's moment at the same instruction, so it is judged first (newest first).
+        const held = (this.codeAt.get(pc) ?? []).filter((c) => !c.condition || c.condition(ctx));
+        if (held.length) {
+          out.push({ icount, hart, pc, sp, stop: { reason: held[0].kind, hart, hitIds: held.map((c) => c.id) }, hit: () => held.map((c) => !c.hit || c.hit(ctx)).some((x) => x) });
+        }
+      },
+      write: (addr, len, icount, pc, hart) => this.access(writes, values, 'write', addr, len, icount, pc, hart, inRange, out),
+      read: (addr, len, icount, pc, hart) => this.access(reads, values, 'read', addr, len, icount, pc, hart, inRange, out),
+      trap: (cause, tval, pc, icount, hart) => {
+        const filter = trapFilterOf(cause);
+        if (!this.stops.traps.has(filter)) return;
+        const after = isInterrupt(cause);
+        // An interrupt taken exactly where the search started is the present, not the past.
+        if (!(icount >= from && (after ? icount < limit : icount < limit))) return;
+        const label = TRAP_FILTERS.find((f) => f.id === filter)!.label;
+        out.push({ icount, hart, pc, sp: m.harts[hart].x[2] >>> 0, after, stop: { reason: 'exception', hart, description: label, text: describeTrap(cause, tval, pc) } });
+      },
+    });
+    try {
+      tt.runTo(to);
+    } finally {
+      this.hooks.disarm();
+    }
+    // Hooks fire in execution order; the sort is stable, so moments at one icount keep theirs.
+    return out.sort((a, b) => a.icount - b.icount);
+  }
+
+  private access(watches: WatchStop[], values: Map<number, Uint8Array>, access: 'write' | 'read', addr: number, len: number, icount: number, pc: number, hart: number, inRange: (i: number) => boolean, out: Moment[]): void {
+    const hits: WatchHit[] = [];
+    const ctx: HitContext = { hart, pc, icount, reverse: true };
+    for (const w of watches) {
+      if (!(addr < w.hi && addr + len > w.lo)) continue;
+      const old = values.get(w.id) ?? new Uint8Array(0);
+      const now = readBytes(this.tt, w);
+      if (access === 'write') {
+        if (sameBytes(old, now)) continue;
+        values.set(w.id, now);
+      }
+      if (inRange(icount) && (!w.condition || w.condition(ctx))) hits.push({ id: w.id, old, now, access });
+    }
+    if (!hits.length) return;
+    const byId = new Map(watches.map((w) => [w.id, w]));
+    out.push({
+      icount, hart, pc, sp: this.tt.machine.harts[hart].x[2] >>> 0,
+      stop: { reason: 'data breakpoint', hart, hitIds: hits.map((h) => h.id), watch: hits },
+      hit: () => hits.map((h) => { const w = byId.get(h.id)!; return !w.hit || w.hit(ctx); }).some((x) => x),
+    });
+  }
+}
+
+function readBytes(tt: TimeTravel, w: WatchStop): Uint8Array {
+  const out = new Uint8Array(Math.max(0, w.hi - w.lo));
+  for (let i = 0; i < out.length; i++) out[i] = tt.machine.bus.peek(w.lo + i, 1);
+  return out;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
