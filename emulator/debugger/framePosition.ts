@@ -37,31 +37,62 @@ export function frameChain(m: Machine, info: DebugInfo, hart: number, max = 64):
   return stack.map((_, i) => ({ cfa: stack[i + 1]?.sp ?? Infinity, returnPc: stack[i + 1]?.pc })).slice(0, max);
 }
 
+interface FastRule {
+  reg: number;
+  offset: number;
+  /** Where the return address is: saved at cfa + raOffset, or still in register raReg. */
+  raOffset?: number;
+  raReg?: number;
+}
+
 /**
- * Just the frame's CFA, as fast as possible: from the call-frame row at pc when there is one
- * (one lookup, cached per pc), else by unwinding. Stepping asks this at every statement it passes.
+ * The frame's CFA and return address, as fast as possible: from the call-frame row at pc when
+ * there is one (one lookup, cached per pc), else by unwinding. Stepping asks this at every
+ * statement it passes.
  */
 export class CfaCache {
-  private readonly rules = new Map<number, { reg: number; offset: number } | null>();
+  private readonly rules = new Map<number, FastRule | null>();
 
   constructor(private readonly m: Machine, private readonly info: DebugInfo) {}
 
+  private rule(pc: number): FastRule | null {
+    let rule = this.rules.get(pc);
+    if (rule !== undefined) return rule;
+    let row;
+    try {
+      row = this.info.frameInfo.rowAt(pc);
+    } catch {
+      row = undefined;
+    }
+    rule = null;
+    if (row && row.cfa.kind === 'register' && row.cfa.reg < 32) {
+      const ra = row.rules.get(row.returnAddressRegister);
+      rule = { reg: row.cfa.reg, offset: row.cfa.offset };
+      if (ra?.kind === 'offset') rule.raOffset = ra.offset;
+      else if (ra === undefined || ra.kind === 'same') rule.raReg = row.returnAddressRegister;
+    }
+    this.rules.set(pc, rule);
+    return rule;
+  }
+
   cfa(hart: number): number {
     const h = this.m.harts[hart];
-    const pc = h.pc >>> 0;
-    let rule = this.rules.get(pc);
-    if (rule === undefined) {
-      let row;
-      try {
-        row = this.info.frameInfo.rowAt(pc);
-      } catch {
-        row = undefined;
-      }
-      rule = row && row.cfa.kind === 'register' && row.cfa.reg < 32 ? { reg: row.cfa.reg, offset: row.cfa.offset } : null;
-      this.rules.set(pc, rule);
-    }
+    const rule = this.rule(h.pc >>> 0);
     if (rule) return ((h.x[rule.reg] >>> 0) + rule.offset) >>> 0;
     return framePosition(this.m, this.info, hart).cfa;
+  }
+
+  /** The frame's CFA and where it returns to (undefined when that is not known). */
+  frame(hart: number): { cfa: number; returnPc?: number } {
+    const h = this.m.harts[hart];
+    const rule = this.rule(h.pc >>> 0);
+    if (!rule || (rule.raOffset === undefined && rule.raReg === undefined)) {
+      const f = framePosition(this.m, this.info, hart);
+      return { cfa: f.cfa, returnPc: f.returnPc };
+    }
+    const cfa = ((h.x[rule.reg] >>> 0) + rule.offset) >>> 0;
+    const returnPc = rule.raOffset !== undefined ? this.m.bus.peek((cfa + rule.raOffset) >>> 0, 4) : h.x[rule.raReg!] >>> 0;
+    return { cfa, returnPc };
   }
 }
 

@@ -27,8 +27,9 @@ export class PrologueAnalyzer {
       else hi = mid;
     }
     if (lo >= rows.length || rows[lo].address !== entry || rows[lo].endSequence) return entry;
+    // Past every row at the entry (an end_sequence there belongs to the function before).
     let i = lo;
-    while (i < rows.length && rows[i].address === entry && !rows[i].endSequence) i++;
+    while (i < rows.length && rows[i].address === entry) i++;
     const next = rows[i];
     // A function that is one line-table entry long has no prologue to skip that the table shows.
     if (!next || next.endSequence) return entry;

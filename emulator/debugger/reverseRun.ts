@@ -17,6 +17,10 @@ export interface Moment {
   /** For stepping rules: the stack pointer and the frame's CFA there. */
   sp: number;
   cfa?: number;
+  /** Where the moment's frame returns to. */
+  returnPc?: number;
+  /** At one of the rule's addresses: the rule judges it. */
+  ruled?: boolean;
   /** A stop candidate: how it would be reported, and what counts its hit (condition held already). */
   stop?: Stop;
   hit?: () => boolean;
@@ -24,16 +28,24 @@ export interface Moment {
   after?: boolean;
 }
 
-/** What a backward rule makes of one moment, newest first. */
-export type Verdict = 'skip' | 'stop' | { stopAt: Moment };
+/**
+ * What a backward rule makes of one of its moments, newest first: `ignore` it (another hart, a
+ * call being stepped over, a prologue), it `extend`s the stretch being stepped back over (the
+ * landing is at or before it), `stop` here, or stop at an earlier-seen (newer) moment.
+ */
+export type Verdict = 'ignore' | 'extend' | 'stop' | { stopAt: Moment };
 
 export interface ReverseRule {
   /** Statement addresses (or call sites) the rule wants to see, beyond the user's breakpoints. */
   readonly pcs: ReadonlySet<number>;
   /** Extra data for a moment at one of pcs, taken while the machine is there (frame CFA). */
   describe?(m: Moment): void;
-  /** Judges the rule's own moments, newest first (stop candidates are judged before it sees them). */
   judge(m: Moment): Verdict;
+  /**
+   * The rule has a candidate it may still move further back: a user's stop seen now is only
+   * reached if the stretch goes on past it (decided by the rule's next moment).
+   */
+  pending(): boolean;
   /** The scan reached the start of the recording: where to stop, if the rule has a candidate. */
   atStart?(): Moment | undefined;
 }
@@ -79,11 +91,8 @@ export class ReverseRun {
       const from = this.tt.intervalBefore(to);
       const moments = this.collect(from, to);
       for (let i = moments.length - 1; i >= 0; i--) {
-        const mo = moments[i];
-        // A user's stop wins over a step rule (a breakpoint inside a call being stepped over).
-        const v: Verdict = mo.stop ? (!mo.hit || mo.hit() ? 'stop' : 'skip') : this.rule ? this.rule.judge(mo) : 'skip';
-        if (v === 'skip') continue;
-        return this.land(v === 'stop' ? mo : v.stopAt);
+        const landing = this.judge(moments[i]);
+        if (landing) return this.land(landing);
       }
       replayed += to - from;
       this.cursor = from;
@@ -91,8 +100,35 @@ export class ReverseRun {
     return undefined;
   }
 
+  /**
+   * A user's stop met while stepping back is reached first — a breakpoint inside a call being
+   * stepped over, a watchpoint in the line being stepped back over — unless the step's landing
+   * turns out to be newer than it; that is known at the rule's next moment.
+   */
+  private deferred?: Moment;
+
+  private judge(mo: Moment): Moment | undefined {
+    const user = mo.stop !== undefined && (!mo.hit || mo.hit());
+    const rule = this.rule;
+    if (!rule) return user ? mo : undefined;
+    const v = mo.ruled ? rule.judge(mo) : 'ignore';
+    if (typeof v === 'object') return v.stopAt;
+    if (v === 'stop') return this.deferred ?? mo;
+    if (v === 'extend') {
+      if (this.deferred) return this.deferred;
+      if (user) return mo;
+      return undefined;
+    }
+    if (user) {
+      if (!rule.pending()) return mo;
+      this.deferred ??= mo;
+    }
+    return undefined;
+  }
+
   private atStart(): { stop: Stop } {
     const m = this.tt.machine;
+    if (this.deferred) return this.land(this.deferred);
     const c = this.rule?.atStart?.();
     if (c) return this.land(c);
     this.tt.seek(0);
@@ -147,16 +183,18 @@ export class ReverseRun {
         if (!inRange(icount)) return;
         const ctx: HitContext = { hart, pc, icount, reverse: true };
         const sp = m.harts[hart].x[2] >>> 0;
+        // One moment per arrival: the rule's view of it and the user's breakpoints there.
+        const mo: Moment = { icount, hart, pc, sp };
         if (rulePcs.has(pc)) {
-          const mo: Moment = { icount, hart, pc, sp };
+          mo.ruled = true;
           this.rule!.describe?.(mo);
-          out.push(mo);
         }
-        // After the rule's moment at the same instruction, so it is judged first (newest first).
         const held = (this.codeAt.get(pc) ?? []).filter((c) => !c.condition || c.condition(ctx));
         if (held.length) {
-          out.push({ icount, hart, pc, sp, stop: { reason: held[0].kind, hart, hitIds: held.map((c) => c.id) }, hit: () => held.map((c) => !c.hit || c.hit(ctx)).some((x) => x) });
+          mo.stop = { reason: held[0].kind, hart, hitIds: held.map((c) => c.id) };
+          mo.hit = () => held.map((c) => !c.hit || c.hit(ctx)).some((x) => x);
         }
+        if (mo.ruled || mo.stop) out.push(mo);
       },
       write: (addr, len, icount, pc, hart) => this.access(writes, values, 'write', addr, len, icount, pc, hart, inRange, out),
       read: (addr, len, icount, pc, hart) => this.access(reads, values, 'read', addr, len, icount, pc, hart, inRange, out),

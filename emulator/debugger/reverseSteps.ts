@@ -1,6 +1,5 @@
 import type { DebugInfo } from '../debuginfo/debugInfo';
 import type { Machine } from '../machine/machine';
-import { callAt } from './forwardStep';
 import { CfaCache, framePosition, sameLine } from './framePosition';
 import type { PrologueAnalyzer } from './prologue';
 import type { Moment, ReverseRule, Verdict } from './reverseRun';
@@ -35,7 +34,9 @@ export class LineStepBack implements ReverseRule {
   }
 
   describe(mo: Moment): void {
-    mo.cfa = this.cfas.cfa(mo.hart);
+    const f = this.cfas.frame(mo.hart);
+    mo.cfa = f.cfa;
+    mo.returnPc = f.returnPc;
   }
 
   private inPrologue(pc: number): boolean {
@@ -43,33 +44,40 @@ export class LineStepBack implements ReverseRule {
     return fn !== undefined && pc < this.prologue.bodyStart(fn.address);
   }
 
+  pending(): boolean {
+    return this.found !== undefined;
+  }
+
   judge(mo: Moment): Verdict {
-    if (mo.hart !== this.hart || this.inPrologue(mo.pc)) return 'skip';
+    if (mo.hart !== this.hart || this.inPrologue(mo.pc)) return 'ignore';
     const loc = this.info.sourceLineAt(mo.pc);
     const seen: Seen = { m: mo, file: loc?.file, line: loc?.line, cfa: mo.cfa ?? Infinity };
     const start = this.start;
-    if (this.over && seen.cfa < start.cfa) return 'skip'; // inside a call made from this frame
+    if (this.over && seen.cfa < start.cfa) return 'ignore'; // inside a call made from this frame
     const f = this.found;
     if (!f) {
-      if (seen.cfa === start.cfa && sameLine(seen, start)) return 'skip';
-      this.found = seen;
-      return 'skip';
+      if (!(seen.cfa === start.cfa && sameLine(seen, start))) this.found = seen;
+      return 'extend';
     }
     if (seen.cfa === f.cfa && sameLine(seen, f)) {
       this.found = seen;
-      return 'skip';
+      return 'extend';
     }
-    if (!this.over && seen.cfa < f.cfa && !this.returnsTo(f.m.pc)) {
-      // A callee returned into the middle of the found line: forward stepping came from there.
+    if (!this.over && seen.cfa < f.cfa && this.returnedInto(seen, f)) {
+      // This callee returned into the middle of the found line: forward stepping came from the
+      // callee and went on through the line without stopping, so the step back goes on into it.
       this.found = seen;
-      return 'skip';
+      return 'extend';
     }
     return { stopAt: f.m };
   }
 
-  /** Whether `pc` is a return address (the instruction before it is a call). */
-  private returnsTo(pc: number): boolean {
-    return callAt(this.m, pc - 4) === 4 || callAt(this.m, pc - 2) === 2;
+  /** `callee` returns into `found`'s line, past its start (a return to the very start is a stop). */
+  private returnedInto(callee: Seen, found: Seen): boolean {
+    const ra = callee.m.returnPc;
+    if (ra === undefined || ra === found.m.pc) return false;
+    const loc = this.info.sourceLineAt(ra);
+    return loc !== undefined && sameLine({ file: loc.file, line: loc.line }, found) && this.info.functionAt(ra)?.address === this.info.functionAt(found.m.pc)?.address;
   }
 
   atStart(): Moment | undefined {
@@ -86,8 +94,12 @@ export class ReturnStepBack implements ReverseRule {
     this.pcs = new Set([(returnPc - 4) >>> 0, (returnPc - 2) >>> 0]);
   }
 
+  pending(): boolean {
+    return false;
+  }
+
   judge(mo: Moment): Verdict {
     // The call made this frame when the stack pointer was the frame's CFA.
-    return mo.hart === this.hart && mo.sp === this.cfa ? 'stop' : 'skip';
+    return mo.hart === this.hart && mo.sp === this.cfa ? 'stop' : 'ignore';
   }
 }

@@ -63,7 +63,10 @@ export class Inspector {
   stackTrace(hart: number, start: number, levels: number): DebugProtocol.StackTraceResponse['body'] {
     const m = this.opened.target.machine;
     const h = m.harts[hart];
-    const all = this.opened.info.callStack(h.pc >>> 0, h.x, ramWord(m));
+    let all = this.opened.info.callStack(h.pc >>> 0, h.x, ramWord(m));
+    // As gdb's `backtrace past-main off`: what called main (the start-up code) is not shown.
+    const main = all.findIndex((f) => f.function === 'main');
+    if (main >= 0) all = all.slice(0, main + 1);
     const pick = all.slice(start, levels > 0 ? start + levels : undefined);
     const stackFrames = pick.map((f, i): DebugProtocol.StackFrame => {
       const level = start + i;

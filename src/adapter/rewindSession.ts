@@ -85,7 +85,8 @@ export class RewindSession extends DebugSession {
       message = `internal error in the Rewind debug adapter: ${(e as Error)?.message ?? String(e)}`;
       process.stderr.write(`rewind-adapter: ${(e as Error)?.stack ?? String(e)}\n`);
     }
-    this.sendErrorResponse(response, { id: 1, format: message.replace(/[{}]/g, (c) => (c === '{' ? '(' : ')')), showUser: true });
+    // The message goes in as a variable: DAP formats substitute {name} in `format`.
+    this.sendErrorResponse(response, { id: 1, format: '{_message}', variables: { _message: message }, showUser: true });
   }
 
   private guard<R extends DebugProtocol.Response>(response: R, body: () => void): void {

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseElf } from '../../emulator/debuginfo/elf';
@@ -66,6 +67,8 @@ export function openTarget(cfg: LaunchConfig, onOutput: (byte: number) => void):
   const { reader, meta } = openRecording(tracePath);
   const elfPath = cfg.program ?? meta.guest.path;
   const elf = readFile(elfPath, 'the program', 'ELF_MISSING');
+  if (createHash('sha256').update(elf).digest('hex') !== meta.guest.sha256) throw new RewindError('GUEST_CHANGED', `${elfPath} is not the guest ${tracePath} was recorded with`);
+  for (const c of reader.chunks) reader.payload(c);
   const events = readEvents(reader, tracePath);
   const endChunk = reader.stream(ChunkType.END)[0];
   const summary = endChunk ? JSON.parse(new TextDecoder().decode(reader.payload(endChunk))) as { icount: number } : undefined;

@@ -10,6 +10,7 @@ import { shellQuote } from './qemu';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const REWIND_CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
+export const REWIND_ADAPTER = path.join(REPO_ROOT, 'dist', 'adapter.js');
 
 function newestMtime(p: string, skip: (p: string) => boolean): number {
   if (skip(p)) return 0;
@@ -22,15 +23,18 @@ function newestMtime(p: string, skip: (p: string) => boolean): number {
 
 /** Runs `npm run build` when dist/cli.js is missing or older than the sources it is built from. */
 export function ensureCliBuilt(): void {
-  const sources = Math.max(
-    newestMtime(path.join(REPO_ROOT, 'emulator'), (p) => p === path.join(REPO_ROOT, 'emulator', 'guest')),
-    ...['webpack.config.js', 'tsconfig.json', 'package.json'].map((f) => fs.statSync(path.join(REPO_ROOT, f)).mtimeMs),
-  );
-  if (fs.existsSync(REWIND_CLI) && fs.statSync(REWIND_CLI).mtimeMs >= sources) return;
+  const config = Math.max(...['webpack.config.js', 'tsconfig.json', 'package.json'].map((f) => fs.statSync(path.join(REPO_ROOT, f)).mtimeMs));
+  const engine = Math.max(config, newestMtime(path.join(REPO_ROOT, 'emulator'), (p) => p === path.join(REPO_ROOT, 'emulator', 'guest')));
+  const adapter = Math.max(engine, newestMtime(path.join(REPO_ROOT, 'src'), () => false));
+  // webpack leaves an output it did not change alone, so each bundle is judged by its own inputs.
+  const fresh = (f: string, sources: number) => fs.existsSync(f) && fs.statSync(f).mtimeMs >= sources;
+  if (fresh(REWIND_CLI, engine) && fresh(REWIND_ADAPTER, adapter)) return;
   const r = spawnSync('npm', ['run', '-s', 'build'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 300_000 });
-  if (r.error || r.status !== 0 || !fs.existsSync(REWIND_CLI)) {
+  if (r.error || r.status !== 0 || !fs.existsSync(REWIND_CLI) || !fs.existsSync(REWIND_ADAPTER)) {
     throw new Error(`npm run build failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout}\n${r.stderr}`);
   }
+  const now = new Date();
+  for (const f of [REWIND_CLI, REWIND_ADAPTER]) fs.utimesSync(f, now, now);
 }
 
 export interface RewindOptions {
