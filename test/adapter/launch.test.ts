@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Dap, guestElf } from '../support/dapSession';
 import { REWIND_CLI } from '../support/rewindCli';
@@ -28,7 +29,7 @@ describe('adapter: launch', function () {
   this.timeout(300_000);
   let work: string;
   before(() => {
-    work = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'rewind-launch-'));
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-launch-'));
   });
   after(() => fs.rmSync(work, { recursive: true, force: true }));
 
