@@ -44,7 +44,7 @@ export class MachineHooks {
     this.setPcs(cfg.pcs);
     if (cfg.writes.length) {
       bus.setWriteWatch(cfg.writes.map((r) => ({ lo: r.lo - RAM_BASE, hi: r.hi - RAM_BASE })));
-      bus.onWatchedWrite = (off, len, icount, pc) => this.at(m.lastHart, pc, () => this.listener.write?.(off + RAM_BASE, len, icount, pc, m.lastHart));
+      bus.onWatchedWrite = (off, len, icount, pc) => this.at(m.lastHart, pc, () => this.listener.write?.(off + RAM_BASE, len, icount, pc >>> 0, m.lastHart));
     }
     if (cfg.read) {
       // Inline loads check nothing: while a read watchpoint is on, every access takes the slow
@@ -53,12 +53,13 @@ export class MachineHooks {
       bus.slowAll = true;
       bus.blocks.jit = false;
       bus.readWatch = { lo: cfg.read.lo - RAM_BASE, hi: cfg.read.hi - RAM_BASE };
-      bus.onWatchedRead = (off, len, icount, pc) => this.at(m.lastHart, pc, () => this.listener.read?.(off + RAM_BASE, len, icount, pc, m.lastHart));
+      bus.onWatchedRead = (off, len, icount, pc) => this.at(m.lastHart, pc, () => this.listener.read?.(off + RAM_BASE, len, icount, pc >>> 0, m.lastHart));
     }
     if (cfg.traps) {
       for (const h of m.harts) {
         const hart = h.hartId;
-        h.onTrap = (cause, tval, pc, icount) => this.at(hart, pc, () => this.listener.trap?.(cause, tval, pc, icount, hart));
+        // The CPU keeps pcs as signed 32-bit values; listeners get them as addresses.
+        h.onTrap = (cause, tval, pc, icount) => this.at(hart, pc, () => this.listener.trap?.(cause, tval, pc >>> 0, icount, hart));
       }
     }
   }

@@ -130,6 +130,33 @@ export function assembleProgram(source: string, opts: AsmOptions = {}): AsmProgr
   }
 }
 
+/**
+ * Assembles and links `source` at 0x80000000 into an ELF file (with line info for the source,
+ * `as -g`), cached like the images; returns its path. For tests that hand a program to the
+ * debugger, which loads ELF files.
+ */
+export function assembleElf(source: string, opts: AsmOptions = {}): string {
+  const march = opts.march ?? DEFAULT_MARCH;
+  const full = (opts.prelude ?? true) ? PRELUDE + source + '\n' : source + '\n';
+  const key = createHash('sha256').update(JSON.stringify({ v: 1, elf: true, march, full })).digest('hex').slice(0, 32);
+  const out = path.join(cacheDir(), `${key}.elf`);
+  if (fs.existsSync(out)) return out;
+  checkToolchain();
+  const work = fs.mkdtempSync(path.join(cacheDir(), 'work-'));
+  try {
+    const src = path.join(work, 'prog.S');
+    const obj = path.join(work, 'prog.o');
+    const elf = path.join(work, 'prog.elf');
+    fs.writeFileSync(src, full);
+    run('as', [`-march=${march}`, '-mabi=ilp32', '-mno-relax', '-g', '-o', obj, src], 'riscv64-unknown-elf-as', full);
+    run('ld', ['-m', 'elf32lriscv', '--no-relax', `-Ttext=0x${TEXT_BASE.toString(16)}`, '-e', `0x${TEXT_BASE.toString(16)}`, '-o', elf, obj], 'riscv64-unknown-elf-ld');
+    writeAtomic(out, fs.readFileSync(elf));
+    return out;
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
 /** Assembles and links `source` at 0x80000000; returns the raw bytes. */
 export function assemble(source: string, opts: AsmOptions = {}): Uint8Array {
   return assembleProgram(source, opts).bytes;
