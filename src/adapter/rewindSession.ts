@@ -418,7 +418,8 @@ export class RewindSession extends DebugSession {
       if (!(REWIND_REQUESTS as readonly string[]).includes(command)) throw new RequestError(`unknown request "${command}"`);
       this.launchedOnly();
       const name = command as RewindRequestName;
-      if (name !== 'rewind/position' && name !== 'rewind/events' && name !== 'rewind/lockOps') this.stopped();
+      // Input and the read-only windows are served while the guest runs, too.
+      if (!['rewind/position', 'rewind/events', 'rewind/lockOps', 'rewind/sendInput'].includes(name)) this.stopped();
       response.body = customRequest(name, args, {
         target: this.target, opened: this.opened!, stops: () => this.bps!.stops(), position: () => this.position(),
         run: (op, title) => this.run(op, title),
