@@ -45,6 +45,14 @@ export class RewindSession extends DebugSession {
 
   constructor() {
     super();
+    // The base class shuts down on any 'error', a message it cannot parse included; a client's
+    // malformed message gets a line on stderr instead, and the session goes on.
+    this.removeAllListeners('error');
+    this.on('error', (e: { body?: unknown }) => {
+      const what = String(e?.body ?? e);
+      if (what.startsWith('Error handling data')) process.stderr.write(`rewind-adapter: ignored a malformed message: ${what}\n`);
+      else this.shutdown();
+    });
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
     this.runner = new Runner({

@@ -87,7 +87,7 @@ describe('adapter: breakpoints', function () {
       assert.ok(third > firstFive);
       assert.equal(await register(d, 'a0'), (5 + 3) % 8, 'three arrivals later: channel 8 mod 8');
       // A log point prints and does not stop; a breakpoint set anew counts its hits from zero.
-      await d.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'feed', logMessage: 'feed ch={$a0}', hitCondition: '<= 4' }] });
+      await d.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'feed', logMessage: 'feed ch={$a0}', hitCondition: '<= 4' } as never] }); // logMessage: Rewind's extension for function breakpoints
       const end = await d.after(() => d.dc.continueRequest({ threadId: 1 }));
       assert.match(end.body.description ?? '', /exited with code 1/);
       const logged = d.output.filter((o) => o.category === 'console' && o.text.startsWith('feed ch=')).map((o) => o.text.trim());
