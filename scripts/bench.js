@@ -21,6 +21,7 @@ require(path.join(ROOT, 'node_modules', 'ts-node')).register({ transpileOnly: tr
 const { runQemu, qemuRecord } = require(path.join(ROOT, 'test', 'support', 'qemu.ts'));
 const { runRewind, REWIND_CLI } = require(path.join(ROOT, 'test', 'support', 'rewindCli.ts'));
 const { benchReplay } = require('./benchReplay');
+const { benchAdapter } = require('./benchAdapter');
 
 const GUEST_DIR = path.join(ROOT, 'emulator', 'guest');
 const BENCH_NAMES = ['crc32', 'sieve', 'matmul', 'qsort', 'strsearch'];
@@ -89,7 +90,7 @@ function table(header, rows) {
   return [line(header), width.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-function main() {
+async function main() {
   const { runs, names } = parseArgs(process.argv.slice(2));
   if (!fs.existsSync(REWIND_CLI)) { console.error(`bench: ${REWIND_CLI} is missing; run npm run build`); process.exit(2); }
   const help = spawnSync(process.execPath, [REWIND_CLI, '--help'], { encoding: 'utf8' }).stdout || '';
@@ -165,6 +166,11 @@ function main() {
   const tt = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, '..', 'emulator', 'timetravel', 'benchTimeTravel.ts'), GUEST_DIR], { stdio: 'inherit' });
   if (tt.status !== 0) process.exitCode = 1;
 
+  await benchAdapter({ table, fmt }).catch((e) => {
+    console.log(`bench: the debug adapter part failed: ${e && e.stack ? e.stack : e}`);
+    process.exitCode = 1;
+  });
+
   if (mismatches.length) {
     const bar = '!'.repeat(78);
     console.log(`\n${bar}\nMISMATCH between Rewind and QEMU:\n  ${mismatches.join('\n  ')}\n${bar}`);
@@ -172,4 +178,4 @@ function main() {
   }
 }
 
-main();
+main().catch((e) => { console.error(e); process.exit(1); });

@@ -62,6 +62,8 @@ export class ReverseRun {
   private readonly origin: number;
   private cursor: number;
   private readonly codeAt = new Map<number, CodeStop[]>();
+  /** Instructions the next backward window covers (grows as the search goes further back). */
+  private window = 4096;
 
   constructor(private readonly tt: TimeTravel, private readonly stops: StopSet, private readonly rule?: ReverseRule) {
     this.hooks = new MachineHooks(tt.machine);
@@ -88,7 +90,10 @@ export class ReverseRun {
     while (replayed < budget) {
       const to = this.cursor;
       if (to <= 0) return this.atStart();
-      const from = this.tt.intervalBefore(to);
+      // Small windows first: what a step back looks for is usually just behind, and only the
+      // window itself replays with probes (getting to its start runs compiled code).
+      const from = Math.max(this.tt.intervalBefore(to), to - this.window);
+      this.window = Math.min(this.window * 8, 1 << 30);
       const moments = this.collect(from, to);
       for (let i = moments.length - 1; i >= 0; i--) {
         const landing = this.judge(moments[i]);
