@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import { RewindError } from '../errors';
 import { EventKind, ReplayEvent } from '../replay/replayEvent';
 import { ALL_EVENT_NAMES, REPLAY_VERSION_RELEASES } from '../trace/qemuReplayLayouts';
+import { EVENT_IDS } from '../replay/eventCodec';
 import { decodeQemuReplayLog, isQemuReplayLog, QEMU_REPLAY_LAYOUTS, QemuReplayLayout, QemuReplayLog } from '../trace/qemuReplayLog';
 import { intOption, parse } from './args';
 import { EXIT_USAGE } from './runCommand';
@@ -12,7 +13,7 @@ export const DUMP_USAGE = `rewind dump FILE [--kind K[,K...]] [--from N] [--to M
 
 const EVENT_KINDS: readonly EventKind[] = [
   'instruction', 'interrupt', 'exception', 'async', 'shutdown', 'char-write', 'char-read-all', 'audio',
-  'random', 'clock', 'checkpoint', 'end', 'snapshot', 'migration', 'run-state',
+  'random', 'clock', 'checkpoint', 'end', 'snapshot', 'migration', 'run-state', 'debug',
 ];
 
 /** Kinds and QEMU names compare without case, `-`/`_` or the EVENT_ prefix: char-write, CHAR_WRITE, EVENT_CP_INIT, cp-init. */
@@ -23,7 +24,7 @@ function norm(s: string): string {
 function kindFilter(spec: string | undefined): ((e: ReplayEvent) => boolean) | undefined {
   if (spec === undefined) return undefined;
   const wanted = new Set(spec.split(',').map(norm).filter((s) => s !== ''));
-  const known = new Set([...EVENT_KINDS, ...ALL_EVENT_NAMES].map(norm));
+  const known = new Set([...EVENT_KINDS, ...ALL_EVENT_NAMES, ...Object.values(EVENT_IDS).map((i) => i.name)].map(norm));
   for (const w of wanted) {
     if (!known.has(w)) {
       throw new RewindError('USAGE', `--kind '${w}' is neither an event kind (${EVENT_KINDS.join(', ')}) nor a QEMU event name such as EVENT_CHAR_WRITE`);

@@ -3,7 +3,7 @@ import { FILE_MAGIC } from '../trace/rwtraceFormat';
 import { readEvents } from '../trace/rwtraceEvents';
 import { Out, writeText } from './dumpCommand';
 import { EXIT_USAGE } from './driveMachine';
-import { openRecording } from './replayCommand';
+import { openRecording } from '../session/openRecording';
 
 export function isRwtrace(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && Array.from(bytes.subarray(0, 8)).every((b, i) => b === FILE_MAGIC.charCodeAt(i));

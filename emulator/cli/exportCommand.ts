@@ -14,7 +14,7 @@ import { EXIT_USAGE } from './driveMachine';
 import { isRwtrace } from './dumpRwtrace';
 import { readUserFile } from './machineOptions';
 import { analyseMutexTrace, LocksAnalysis } from './locksCommand';
-import { openRecording } from './replayCommand';
+import { openRecording } from '../session/openRecording';
 
 export const EXPORT_USAGE = 'rewind export --chrome FILE -o OUT.json';
 

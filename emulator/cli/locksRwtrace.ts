@@ -6,7 +6,7 @@ import { lockOpChunks } from '../trace/rwtraceLocks';
 import { Mark, readMarks } from '../trace/rwtraceMarks';
 import { TraceProblem } from '../trace/rwtraceReader';
 import { fiveNumbers, lockDetails, pct, PrintedDistribution, table, violationsText } from './locksText';
-import { openRecording } from './replayCommand';
+import { openRecording } from '../session/openRecording';
 
 /** `rewind locks` of a Rewind recording; also its --json document. */
 export interface RwtraceLocksAnalysis {

@@ -1,11 +1,9 @@
-import { createHash } from 'crypto';
 import { Machine } from '../machine/machine';
+import { checkGuest, openRecording, readSummary } from '../session/openRecording';
 import { stateHash } from '../machine/stateHash';
 import { RewindError } from '../errors';
-import { FileSource } from '../trace/fileAccess';
 import { ChunkType } from '../trace/rwtraceFormat';
 import { readEvents } from '../trace/rwtraceEvents';
-import { RwtraceReader } from '../trace/rwtraceReader';
 import { parse } from './args';
 import { OutputSink } from './hostIo';
 import { EXIT_USAGE, reportRun } from './driveMachine';
@@ -13,30 +11,9 @@ import { readElfFile, readUserFile, schedOption } from './machineOptions';
 import { decodeMigration } from '../snapshot/migrationStream';
 import { intOption } from './args';
 import { decodeSnapshot, encodeSnapshot } from '../snapshot/snapshotCodec';
-import { RECORDING_FORMAT } from './recordCommand';
 import { DELTA_SNAPSHOT } from '../timetravel/snapshotSpill';
 
 export const REPLAY_USAGE = 'rewind replay T.rwtrace [--verify] [--from-snapshot ID | --incoming FILE] [--sched fair|random:SEED] [--elf PROG.elf] [--no-jit]';
-
-interface RecordingMeta {
-  format: string;
-  guest: { path: string; sha256: string };
-  machine: { ramMiB: number; harts: number; shift: number };
-}
-
-/** Opens a .rwtrace that holds a Rewind recording, with a one-line error for anything else. */
-export function openRecording(file: string): { reader: RwtraceReader; meta: RecordingMeta } {
-  let src: FileSource;
-  try {
-    src = new FileSource(file);
-  } catch (e) {
-    throw new RewindError('TRACE_MISSING', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const reader = new RwtraceReader(src, file);
-  const meta = reader.meta as unknown as RecordingMeta;
-  if (meta.format !== RECORDING_FORMAT || !meta.guest || !meta.machine) throw new RewindError('TRACE_INVALID', `${file}: not a Rewind recording`);
-  return { reader, meta };
-}
 
 export async function replayCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -49,16 +26,12 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const { reader, meta } = openRecording(file);
   const elfPath = (values.elf as string | undefined) ?? meta.guest.path;
   const elf = readElfFile(elfPath);
-  const sha = createHash('sha256').update(elf).digest('hex');
-  if (sha !== meta.guest.sha256) {
-    throw new RewindError('GUEST_CHANGED', `${elfPath} is not the guest this was recorded with (sha256 ${sha.slice(0, 12)}..., recorded ${meta.guest.sha256.slice(0, 12)}...)`);
-  }
+  checkGuest(meta, elf, elfPath, file);
   // Every chunk's checksum, also those replay does not read (locks, marks): a damaged file is
   // reported as damaged, never replayed as if it were whole.
   for (const c of reader.chunks) reader.payload(c);
   const events = readEvents(reader, file);
-  const endChunk = reader.stream(ChunkType.END)[0];
-  const summary = endChunk ? JSON.parse(new TextDecoder().decode(reader.payload(endChunk))) as { icount: number; stateHash: string; reason: string; exitCode: number } : undefined;
+  const summary = readSummary(reader, file);
   if (reader.problem) {
     process.stderr.write(`rewind: warning: ${file}: ${reader.problem.message} (offset 0x${reader.problem.offset.toString(16)}); replaying the ${events.length} events recorded before it\n`);
   }

@@ -1,33 +1,22 @@
-import { createHash } from 'crypto';
 import { RewindError } from '../errors';
 import { Machine } from '../machine/machine';
 import { parseElf } from '../debuginfo/elf';
 import { DebugInfo, loadDebugInfo } from '../debuginfo/debugInfo';
 import { ABI_NAMES, disassemble } from '../debuginfo/disasm';
-import { readEvents } from '../trace/rwtraceEvents';
-import { ChunkType } from '../trace/rwtraceFormat';
 import { TimeTravel } from '../timetravel/timeTravel';
-import { readSpilledSnapshots } from '../timetravel/snapshotSpill';
+import { openRecording, openTimeTravel } from '../session/openRecording';
 import { intOption, parse } from './args';
 import { readElfFile } from './machineOptions';
-import { openRecording } from './replayCommand';
 
 export const SEEK_USAGE = 'rewind seek T.rwtrace ICOUNT [--elf PROG.elf] [--json]';
 export const LAST_WRITE_USAGE = 'rewind last-write T.rwtrace ADDR[:LEN] [--before ICOUNT] [--elf PROG.elf] [--json]';
 
 /** A recording opened for time travel, with the guest's debug info. */
-function openTimeTravel(file: string, elfOption: string | undefined): { tt: TimeTravel; info: DebugInfo } {
-  const { reader, meta } = openRecording(file);
+function openForSeek(file: string, elfOption: string | undefined): { tt: TimeTravel; info: DebugInfo } {
+  const { meta } = openRecording(file);
   const elfPath = elfOption ?? meta.guest.path;
   const elf = readElfFile(elfPath);
-  if (createHash('sha256').update(elf).digest('hex') !== meta.guest.sha256) {
-    throw new RewindError('GUEST_CHANGED', `${elfPath} is not the guest ${file} was recorded with`);
-  }
-  const events = readEvents(reader, file);
-  const endChunk = reader.stream(ChunkType.END)[0];
-  const summary = endChunk ? JSON.parse(new TextDecoder().decode(reader.payload(endChunk))) as { icount: number } : undefined;
-  const endIcount = summary ? summary.icount : events.length ? events[events.length - 1].icount : 0;
-  const tt = new TimeTravel({ elf, machine: meta.machine, events, endIcount, snapshots: readSpilledSnapshots(reader, file) });
+  const { tt } = openTimeTravel(file, elf, elfPath);
   return { tt, info: loadDebugInfo(parseElf(elf, elfPath)) };
 }
 
@@ -73,7 +62,7 @@ function printState(s: ReturnType<typeof machineState>, info: DebugInfo): string
 export async function seekCommand(argv: string[], write: (s: string) => void = (s) => { process.stdout.write(s); }): Promise<number> {
   const { values, positionals } = parse(argv, { elf: { type: 'string' }, json: { type: 'boolean' } }, SEEK_USAGE);
   if (positionals.length !== 2) throw new RewindError('USAGE', `expected a recording and an instruction count (usage: ${SEEK_USAGE})`);
-  const { tt, info } = openTimeTravel(positionals[0], values.elf as string | undefined);
+  const { tt, info } = openForSeek(positionals[0], values.elf as string | undefined);
   const target = intOption(positionals[1], 'ICOUNT', 0);
   if (target > tt.endIcount) throw new RewindError('USAGE', `icount ${target} is past the end of the recording (${tt.endIcount})`);
   tt.seek(target);
@@ -85,7 +74,7 @@ export async function seekCommand(argv: string[], write: (s: string) => void = (
 export async function lastWriteCommand(argv: string[], write: (s: string) => void = (s) => { process.stdout.write(s); }): Promise<number> {
   const { values, positionals } = parse(argv, { elf: { type: 'string' }, json: { type: 'boolean' }, before: { type: 'string' } }, LAST_WRITE_USAGE);
   if (positionals.length !== 2) throw new RewindError('USAGE', `expected a recording and an address (usage: ${LAST_WRITE_USAGE})`);
-  const { tt, info } = openTimeTravel(positionals[0], values.elf as string | undefined);
+  const { tt, info } = openForSeek(positionals[0], values.elf as string | undefined);
   const [a, l] = positionals[1].split(':');
   // A symbol (a variable or a function), else a number; a symbol's size is the default length.
   const symbol = info.elf.symbols.find((x) => x.name === a && x.shndx !== 0);

@@ -6,6 +6,7 @@ import { readCompileUnits } from './dwarfUnits';
 import { ElfImage } from './elf';
 import { FunctionLocation, SymbolTable } from './symbols';
 import { registers, UnwindMethod, Unwinder } from './unwind';
+import { SourceView } from './sourceView';
 
 export interface StackFrame {
   /** The innermost frame's pc, else the return address into this frame's function. */
@@ -80,6 +81,14 @@ export class DebugInfo {
     this.unwinder = new Unwinder(() => this.frames.get(), (a) => this.symbols.isCode(a));
   }
 
+  /** Variables, types and inline frames from .debug_info (read on first use). */
+  get source(): SourceView {
+    this.sourceView ??= new SourceView(this);
+    return this.sourceView;
+  }
+
+  private sourceView?: SourceView;
+
   /** The line table, or undefined when the ELF has no .debug_line. */
   get lines(): LineTable | undefined {
     return this.lineTable.get();
@@ -133,7 +142,12 @@ export class DebugInfo {
    * device registers have side effects.
    */
   callStack(pc: number, x: ArrayLike<number>, readWord: (addr: number) => number, maxFrames = 64): StackFrame[] {
-    const frames: StackFrame[] = [];
+    return this.physicalFrames(pc, x, readWord, maxFrames).map((f) => f.frame);
+  }
+
+  /** The call stack with each frame's registers as the unwinder restored them (see callStack). */
+  physicalFrames(pc: number, x: ArrayLike<number>, readWord: (addr: number) => number, maxFrames = 64): { frame: StackFrame; regs: number[] }[] {
+    const frames: { frame: StackFrame; regs: number[] }[] = [];
     let regs = registers(x);
     let at = pc >>> 0;
     let method: StackFrame['method'] = 'innermost';
@@ -145,7 +159,7 @@ export class DebugInfo {
       const where = callSite ? at - 1 : at;
       const fn = this.functionAt(where);
       const loc = this.lineAt(where);
-      frames.push({ pc: at, sp: regs[2], function: fn?.name, offset: fn ? at - fn.address : undefined, file: loc?.file, line: loc?.line, method });
+      frames.push({ frame: { pc: at, sp: regs[2], function: fn?.name, offset: fn ? at - fn.address : undefined, file: loc?.file, line: loc?.line, method }, regs });
       const caller = this.unwinder.unwind({ pc: at, x: regs, readWord, callSite });
       if (!caller || caller.pc === 0) break;
       if (this.symbols.code.length > 0 && !this.symbols.isCode(caller.pc)) break;

@@ -172,6 +172,16 @@ export interface LineOptions {
  * Runs one unit's line-number program (DWARF 5 section 6.2.5) and returns its rows in program
  * order, end_sequence rows included.
  */
+/**
+ * The names of a line program's file table, as the line rows name them: what DW_AT_decl_file and
+ * DW_AT_call_file index into.
+ */
+export function lineProgramFiles(s: LineSections, offset: number, compDir: string | undefined): (index: number) => string {
+  if (offset >= s.line.length) invalid(`.debug_line: a unit's stmt_list ${hex(offset)} is past the end of the section (${s.line.length} bytes)`);
+  const h = readHeader(new DwarfReader(s.line, '.debug_line', offset), s);
+  return (i) => fileName(h.files, h.dirs, i, compDir);
+}
+
 export function decodeLineProgram(s: LineSections, offset: number, compDir: string | undefined, opts: LineOptions = {}): LineRow[] {
   if (offset >= s.line.length) invalid(`.debug_line: a unit's stmt_list ${hex(offset)} is past the end of the section (${s.line.length} bytes)`);
   const r = new DwarfReader(s.line, '.debug_line', offset);

@@ -12,6 +12,7 @@ import { SifiveTest } from './sifiveTest';
 import { Uart16550 } from './uart16550';
 import { VirtualClock } from './virtualClock';
 import { ReplayConfig, ReplayController } from '../replay/replayController';
+import { DebugWrite, debugWriteRecorded, debugWritesDue, isDebugWrite } from '../replay/debugEvents';
 import { MachineSnapshot } from '../snapshot/machineSnapshot';
 import { LockOp } from '../threads/lockOp';
 import { LockChecker } from '../threads/lockChecker';
@@ -343,6 +344,53 @@ export class Machine {
     this.runLimit = Math.min(this.runLimit, this.clock.icount);
   }
 
+  /**
+   * A debugger changes memory or a register, where the machine stopped: allowed only while
+   * recording at the end of the log (anything else would rewrite history), logged as an event so
+   * every replay makes the same change here. The running vCPU iteration ends first, as a replay
+   * ends it at the event (so both see the same iteration boundaries afterwards).
+   */
+  debugWrite(w: DebugWrite): void {
+    const rc = this.replay;
+    if (!rc || !rc.rec) {
+      const why = rc?.isLive ? `the machine is at icount ${this.icount}, in the past of the recording; go to its end to change the guest` : 'this machine replays a recording, whose history is fixed';
+      throw new RewindError(rc?.isLive ? 'IN_THE_PAST' : 'REPLAY_ONLY', `cannot write the guest's ${w.target}: ${why}`);
+    }
+    this.checkDebugWrite(w);
+    for (const v of this.vcpus) v.endIteration();
+    this.applyDebugWrite(w);
+    debugWriteRecorded(rc, w);
+  }
+
+  private checkDebugWrite(w: DebugWrite): void {
+    if (w.hart < 0 || w.hart >= this.harts.length) throw new RewindError('BAD_WRITE', `no hart ${w.hart}`);
+    if (w.target === 'memory') {
+      const off = w.address - RAM_BASE;
+      if (off < 0 || off + w.bytes.length > this.ramBytes) throw new RewindError('BAD_WRITE', `0x${(w.address >>> 0).toString(16)}..+${w.bytes.length} is not RAM: the debugger writes RAM only (devices have side effects)`);
+    } else if (!(w.address >= 1 && w.address <= 32) || w.bytes.length !== 4) {
+      throw new RewindError('BAD_WRITE', `register ${w.address} cannot be written (x1..x31, or 32 for pc)`);
+    }
+  }
+
+  private applyDebugWrite(w: DebugWrite): void {
+    if (w.target === 'memory') {
+      // writeRam notes the write: decoded code there is dropped, snapshots see the page.
+      this.bus.writeRam(w.address, Uint8Array.from(w.bytes));
+      return;
+    }
+    const v = (w.bytes[0] | (w.bytes[1] << 8) | (w.bytes[2] << 16) | (w.bytes[3] << 24)) | 0;
+    const h = this.harts[w.hart];
+    if (w.address === 32) h.pc = v & ~1;
+    else h.x[w.address] = v;
+  }
+
+  /** Replay: make the debugger's writes the log has here (between vCPU iterations). */
+  applyDueDebugWrites(): void {
+    const rc = this.replay;
+    if (!rc?.play || !isDebugWrite(rc.play.peek())) return;
+    for (const w of debugWritesDue(rc, this.clock.icount)) this.applyDebugWrite(w);
+  }
+
   stopWith(reason: 'idle' | 'stuck' | 'diverged'): void {
     this.stop = reason;
   }
@@ -363,7 +411,11 @@ export class Machine {
     if (!player) return this.migration.nextJobAt(icount);
     // The migration thread's events in the log (found as the log grows, in live mode).
     const all = player.all;
-    for (; this.ownScanned < all.length; this.ownScanned++) if (ownEvent(all[this.ownScanned])) this.ownEvents.push({ index: all[this.ownScanned].index, icount: all[this.ownScanned].icount });
+    // Debugger writes end an iteration too: they were made between two, at a debugger stop.
+    for (; this.ownScanned < all.length; this.ownScanned++) {
+      const e = all[this.ownScanned];
+      if (ownEvent(e) || isDebugWrite(e)) this.ownEvents.push({ index: e.index, icount: e.icount });
+    }
     const own = this.ownEvents;
     const consumed = player.consumed;
     while (this.ownEventNext < own.length && (own[this.ownEventNext].index < consumed || own[this.ownEventNext].icount < icount)) this.ownEventNext++;
@@ -401,7 +453,11 @@ export class Machine {
         return { reason, exitCode: 0 };
       }
       // runLimit, not maxIcount: a debugger stop lowers it to where the machine stopped.
-      if (clock.icount >= this.runLimit) return { reason: 'limit', exitCode: 0 };
+      if (clock.icount >= this.runLimit) {
+        // Writes a debugger made here belong to this point (not to the next instruction).
+        if (!this.vcpus.some((v) => v.iter)) this.applyDueDebugWrites();
+        return { reason: 'limit', exitCode: 0 };
+      }
       sched.step();
     }
   }

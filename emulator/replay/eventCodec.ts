@@ -17,6 +17,7 @@ export const enum EventId {
   SNAPSHOT = 8,
   MIGRATION = 9,
   RUN_STATE = 10,
+  DEBUG_WRITE = 11,
 }
 
 interface IdInfo { kind: EventKind; name: string; fields: [string, 'u' | 'bytes' | 'str'][] }
@@ -32,6 +33,7 @@ export const EVENT_IDS: Record<number, IdInfo> = {
   [EventId.SNAPSHOT]: { kind: 'snapshot', name: 'EVENT_SNAPSHOT', fields: [['action', 'str'], ['id', 'u']] },
   [EventId.MIGRATION]: { kind: 'migration', name: 'EVENT_MIGRATION', fields: [['phase', 'str'], ['target', 'str'], ['detail', 'str']] },
   [EventId.RUN_STATE]: { kind: 'run-state', name: 'EVENT_RUN_STATE', fields: [['state', 'str']] },
+  [EventId.DEBUG_WRITE]: { kind: 'debug', name: 'EVENT_DEBUG_WRITE', fields: [['target', 'str'], ['hart', 'u'], ['address', 'u'], ['bytes', 'bytes']] },
 };
 
 const ID_BY_NAME = new Map(Object.entries(EVENT_IDS).map(([id, i]) => [i.name, Number(id)]));

@@ -19,7 +19,8 @@ export type EventKind =
   // Rewind's own:
   | 'snapshot'
   | 'migration'
-  | 'run-state';
+  | 'run-state'
+  | 'debug'; // a debugger's write into memory or a register, while recording
 
 /** One event of a replay log. */
 export interface ReplayEvent {

@@ -88,6 +88,7 @@ export class VcpuThread implements EmuThread {
       this.why = `the migration thread (a job is due at icount ${icount})`;
       return 'wait';
     }
+    m.applyDueDebugWrites();
     const player = m.replay?.play;
     const next = player?.peek();
     if (next && ownEvent(next)) {
@@ -156,6 +157,14 @@ export class VcpuThread implements EmuThread {
     const now = clock.virtualNs();
     if (deadline !== Infinity && deadline > now) clock.warpNs += deadline - now;
     return 'next';
+  }
+
+  /** Ends the iteration in progress here (a debugger write while stopped in it). */
+  endIteration(): void {
+    if (!this.iter) return;
+    this.iter = undefined;
+    this.m.publish();
+    if (this.m.replay) this.m.locks.replay.release(this.name, SITE_LOOP);
   }
 
   /** Runs one step's worth of the iteration's guest code. */

@@ -26,6 +26,8 @@ export interface TimeTravelOptions {
   snapshots?: SpilledSnapshot[];
   /** The guest's output, each byte once: output replayed again after going back is not repeated. */
   onOutput?: (byte: number) => void;
+  /** The rest of the machine's configuration (scheduler, lock tracing), as a recording has it. */
+  machineExtras?: Pick<MachineConfig, 'sched' | 'lockTrace' | 'hostNowNs'>;
 }
 
 /** A breakpoint or watchpoint hit: where (icount before the instruction) and which instruction. */
@@ -54,7 +56,7 @@ export class TimeTravel {
     this.interval = opts.interval ?? 2_000_000;
     const out = opts.onOutput;
     this.machine = new Machine({
-      ...opts.machine, jit: opts.jit ?? true,
+      ...opts.machine, ...opts.machineExtras, jit: opts.jit ?? true,
       replay: opts.live ? { mode: 'live', events: opts.events, sink: opts.live.sink } : { mode: 'replay', events: opts.events },
       onOutput: out ? (b) => { if (this.machine.icount >= this.frontier) out(b); } : undefined,
     });
@@ -66,6 +68,25 @@ export class TimeTravel {
 
   get icount(): number {
     return this.machine.icount;
+  }
+
+  /**
+   * The machine is running over ground it has covered before (replaying its own log after going
+   * back): what it does there was already recorded — lock operations, snapshots — and is not
+   * recorded again.
+   */
+  get behind(): boolean {
+    return this.isBehind;
+  }
+
+  private isBehind = false;
+
+  /**
+   * A live recording is at how far it has got: only there can it take input or a debugger's
+   * write (before it, the stretch after would have been recorded for a different history).
+   */
+  get atFrontier(): boolean {
+    return this.opts.live === undefined ? false : this.machine.icount >= this.frontier;
   }
 
   /** The end of the recording: fixed for a recording, the furthest point reached for a live one. */
@@ -87,12 +108,17 @@ export class TimeTravel {
     if (!this.opts.live) target = Math.min(target, this.endIcount);
     let r: RunResult = { reason: 'limit', exitCode: 0 };
     while (m.icount < target) {
-      const next = (Math.floor(m.icount / this.interval) + 1) * this.interval;
+      let next = (Math.floor(m.icount / this.interval) + 1) * this.interval;
+      // A live recording replays up to how far it got, then records: a run stops at the
+      // frontier once, so what happens beyond it is known to be new.
+      this.isBehind = this.opts.live !== undefined && m.icount < this.frontier;
+      if (this.isBehind) next = Math.min(next, this.frontier);
       r = m.run(Math.min(target, next));
       if (m.icount > this.frontier) this.frontier = m.icount;
-      if (r.reason === 'limit' && m.icount === next && !this.store.has(next)) this.snapshot();
+      if (r.reason === 'limit' && m.icount === next && m.icount % this.interval === 0 && !this.store.has(next)) this.snapshot();
       if (r.reason !== 'limit' || m.debugStopped) break;
     }
+    this.isBehind = this.opts.live !== undefined && m.icount < this.frontier;
     if (m.replay!.divergence) throw new RewindError('DIVERGED', `replay diverged at event #${m.replay!.divergence.eventIndex}, icount ${m.replay!.divergence.icount}: the log expected ${m.replay!.divergence.expected}, the machine did ${m.replay!.divergence.actual}`);
     return r;
   }
@@ -108,6 +134,7 @@ export class TimeTravel {
 
   private restore(icount: number): void {
     const m = this.machine;
+    this.isBehind = this.opts.live !== undefined;
     const { state, events } = this.store.restore(icount);
     m.loadState(state, { ram: false });
     m.replay!.player!.skipTo(events);

@@ -46,6 +46,7 @@ export class BreakpointManager {
   private nextId = 1;
   private readonly source = new Map<string, CodeStop[]>();
   private functions: CodeStop[] = [];
+  private readonly functionNames = new Map<number, string>();
   private instructions: CodeStop[] = [];
   private data: WatchStop[] = [];
   private traps = new Set<TrapFilter>();
@@ -152,10 +153,16 @@ export class BreakpointManager {
       }
       const at = fn.startsWith('*') || fn.startsWith('0x') ? entry : this.target.prologue.bodyStart(entry);
       this.functions.push({ id, kind: 'function breakpoint', addresses: [at], ...this.judge(bp, id) });
+      this.functionNames.set(id, fn);
       const loc = this.target.info.sourceLineAt(at);
       const path = loc ? this.sources.pathOf(loc.file) : undefined;
       return { id, verified: true, instructionReference: hex(at), ...(loc ? { line: loc.line, source: path ? { name: path.split(/[\\/]/).pop(), path } : { name: loc.file } } : {}) };
     });
+  }
+
+  /** The function a function breakpoint was set on. */
+  functionOf(id: number): string | undefined {
+    return this.functionNames.get(id);
   }
 
   setInstructionBreakpoints(bps: DebugProtocol.InstructionBreakpoint[]): DebugProtocol.Breakpoint[] {

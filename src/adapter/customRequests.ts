@@ -80,8 +80,7 @@ export function customRequest(name: RewindRequestName, args: unknown, c: CustomC
       if (typeof a.text === 'string') bytes = new TextEncoder().encode(a.text);
       else if (Array.isArray(a.bytes) && a.bytes.every((b) => Number.isInteger(b) && b >= 0 && b < 256)) bytes = Uint8Array.from(a.bytes as number[]);
       else return bad('sendInput needs text, or bytes (0..255)');
-      if (!t.live) throw new RewindError('REPLAY_ONLY', 'input refused: this session replays a recording, whose input is already in it');
-      t.machine.pushInput(bytes);
+      c.opened.pushInput(bytes);
       return { accepted: bytes.length };
     }
     case 'rewind/position':

@@ -56,7 +56,7 @@ export class RewindSession extends DebugSession {
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
     this.runner = new Runner({
-      afterSlice: () => this.flushOutput(),
+      afterSlice: () => { this.flushOutput(); this.opened?.tick(); },
       stopped: (stop) => this.reportStop(stop),
       failed: (e) => this.reportFailure(e),
       progressStart: (id, title) => this.clientProgress && this.sendEvent(new ProgressStartEvent(id, title, undefined)),
@@ -157,10 +157,12 @@ export class RewindSession extends DebugSession {
       const cwd = typeof (args as { cwd?: unknown }).cwd === 'string' ? (args as { cwd: string }).cwd : process.cwd();
       this.sources = new SourceFiles(this.opened.info, sourceRoots(this.opened.elfPath, cwd));
       this.inspector = new Inspector(this.opened, this.sources);
-      this.bps = new BreakpointManager(this.opened.target, this.sources, this.inspector);
+      const inspector = this.inspector;
+      this.bps = new BreakpointManager(this.opened.target, this.sources, { evaluate: (expr, hart) => inspector.condition(expr, hart) });
       this.bps.onMessage = (text, category) => this.sendEvent(new OutputEvent(text, category));
       this.launched = true;
       this.sendEvent(new OutputEvent(`Rewind: ${cfg.mode === 'record' ? `recording ${path.basename(this.opened.elfPath)} to ${this.opened.tracePath}` : `replaying ${this.opened.tracePath}`}\n`, 'console'));
+      if (this.opened.warning) this.sendEvent(new OutputEvent(`Rewind: ${this.opened.warning}\n`, 'stderr'));
     });
     if (this.launched) this.sendEvent(new InitializedEvent());
   }
@@ -481,6 +483,8 @@ export class RewindSession extends DebugSession {
     this.flushOutput();
     this.lastStop = stop;
     this.inspector?.invalidate();
+    // A function breakpoint on an inlined function stops in its inlined copy, as gdb's does.
+    if (this.inspector) this.inspector.keepInline = stop.reason === 'function breakpoint' && stop.hitIds?.length ? this.bps?.functionOf(stop.hitIds[0]) : undefined;
     this.opened?.flush();
     if (stop.text && (stop.reason === 'end' || stop.reason === 'start' || stop.reason === 'exception')) this.sendEvent(new OutputEvent(`Rewind: ${stop.text}\n`, stop.reason === 'exception' ? 'stderr' : 'console'));
     const e = new StoppedEvent(DAP_REASON[stop.reason], stop.hart + 1, stop.text) as DebugProtocol.StoppedEvent;

@@ -90,7 +90,7 @@ describe('adapter: state', function () {
       assert.equal(Buffer.from(rom.body.data, 'base64').readUInt32LE(0), 0x00000297, 'the reset stub: auipc t0,0');
       const st = await d.dc.stackTraceRequest({ threadId: 1 });
       const pc = await d.dc.evaluateRequest({ expression: '$pc', frameId: st.body.stackFrames[0].id, context: 'watch', format: { hex: true } });
-      assert.equal(pc.body.result, '0x00001000', 'stopped on entry: at the reset vector');
+      assert.equal(pc.body.result, '0x1000', 'stopped on entry: at the reset vector (as gdb prints $pc)');
       const bad = await d.dc.evaluateRequest({ expression: 'no_such_thing', context: 'watch' }).then(() => '', (e: Error) => e.message);
       assert.match(bad, /No symbol "no_such_thing" in current context\./);
     } finally {
