@@ -4,7 +4,8 @@ import type { TimeTravel } from '../timetravel/timeTravel';
 import { Advance, ForwardRun } from './forwardRun';
 import { callAt, finishTarget, LineStep, ReturnStep } from './forwardStep';
 import { framePosition } from './framePosition';
-import { isAssemblyFile, PrologueAnalyzer } from './prologue';
+import { functionLocations, LineLocation, lineLocations } from './lineLocations';
+import { gdbPrologues, PrologueAnalyzer } from './prologue';
 import { ReverseRun } from './reverseRun';
 import { LineStepBack, ReturnStepBack } from './reverseSteps';
 import { describeStop } from './runEnd';
@@ -37,12 +38,18 @@ export class DebugTarget {
   readonly prologue: PrologueAnalyzer;
   private statementSet?: Set<number>;
 
-  /**
-   * @param trustsLocations the unit holding an address was optimised (its variables have
-   *   location lists), where gdb does not skip prologues; assembly units count as such too.
-   */
-  constructor(readonly tt: TimeTravel, readonly info: DebugInfo, readonly live: boolean, trustsLocations: (addr: number) => boolean = () => false) {
-    this.prologue = new PrologueAnalyzer(info, (a) => trustsLocations(a) || isAssemblyFile(info.sourceLineAt(a)?.file));
+  constructor(readonly tt: TimeTravel, readonly info: DebugInfo, readonly live: boolean) {
+    this.prologue = gdbPrologues(info);
+  }
+
+  /** Where a breakpoint on the function `name` goes (gdb's placement, inlined copies included). */
+  functionLocations(name: string): LineLocation[] {
+    return functionLocations(this.info, this.prologue, name);
+  }
+
+  /** Where a breakpoint on `file`:`line` goes (gdb's placement; see lineLocations). */
+  lineLocations(file: string, line: number): { line: number; locations: LineLocation[] } {
+    return lineLocations(this.info, this.prologue, file, line);
   }
 
   get statements(): ReadonlySet<number> {

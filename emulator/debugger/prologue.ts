@@ -1,5 +1,6 @@
 import type { DebugInfo } from '../debuginfo/debugInfo';
 import type { LineRow } from '../debuginfo/dwarfLine';
+import { RewindError } from '../errors';
 
 /**
  * Where gdb considers a function's body to start: the address `break FUNC` uses and where
@@ -33,8 +34,18 @@ export class PrologueAnalyzer {
     const next = rows[i];
     // A function that is one line-table entry long has no prologue to skip that the table shows.
     if (!next || next.endSequence) return entry;
-    const fn = this.info.functionAt(next.address);
-    return fn && fn.address === entry ? next.address : entry;
+    return this.functionEntry(next.address) === entry ? next.address : entry;
+  }
+
+  /** The entry of the function at addr: its DIE's (a weak definition another overrode has no symbol left), else its symbol's. */
+  private functionEntry(addr: number): number | undefined {
+    try {
+      const dwarf = this.info.source.program?.scopeChain(addr).find((n) => n.kind === 'function')?.ranges[0]?.lo;
+      if (dwarf !== undefined) return dwarf;
+    } catch (e) {
+      if (!(e instanceof RewindError)) throw e;
+    }
+    return this.info.functionAt(addr)?.address;
   }
 
   private rows(): LineRow[] {
@@ -49,4 +60,9 @@ export class PrologueAnalyzer {
 /** A file name that GNU as wrote line info for (gdb treats such units as assembly). */
 export function isAssemblyFile(file: string | undefined): boolean {
   return file !== undefined && /\.(s|S|sx|asm)$/.test(file);
+}
+
+/** The prologue rule gdb applies to a program: trusting the locations of its optimised units and assembly. */
+export function gdbPrologues(info: DebugInfo): PrologueAnalyzer {
+  return new PrologueAnalyzer(info, (a) => info.source.locationsTrusted(a) || isAssemblyFile(info.sourceLineAt(a)?.file));
 }

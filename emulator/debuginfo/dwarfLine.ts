@@ -563,6 +563,32 @@ export class LineTable {
     return [...out].sort((a, b) => a - b);
   }
 
+  /**
+   * gdb's candidates for `break file:line`: every statement row of exactly that line, by address
+   * (its linetable is sorted so), and, when there is none, the smallest later line that has one.
+   */
+  statementRowsFor(file: string, line: number): { line: number; addresses: number[] } {
+    const matches = new Map<string, boolean>();
+    const isFile = (f: string): boolean => {
+      let m = matches.get(f);
+      if (m === undefined) matches.set(f, (m = sameSourceFile(f, file)));
+      return m;
+    };
+    const exact = new Set<number>();
+    let later = Infinity;
+    for (const seqs of this.units) {
+      for (const s of seqs) {
+        for (const row of s.visible) {
+          if (!row.isStmt || row.endSequence || !isFile(row.file)) continue;
+          if (row.line === line) exact.add(row.address);
+          else if (row.line > line && row.line < later) later = row.line;
+        }
+      }
+    }
+    if (exact.size || later === Infinity) return { line, addresses: [...exact].sort((a, b) => a - b) };
+    return this.statementRowsFor(file, later);
+  }
+
   /** Every file some row refers to, as lookup() names them. */
   files(): string[] {
     return [...new Set(this.rows.map((r) => r.file))].sort();

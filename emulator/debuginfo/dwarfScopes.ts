@@ -121,7 +121,8 @@ export class DwarfProgram {
 
   rangesOf(d: Die, u: UnitInfo): AddressRange[] {
     const ranges = d.attrs.get(AT.ranges);
-    if (ranges && typeof ranges.value === 'number') return readRanges(this.s, u.bases, ranges.value, ranges.form);
+    // Empty entries cover nothing (gdb drops them too; one first in a list is not the entry).
+    if (ranges && typeof ranges.value === 'number') return readRanges(this.s, u.bases, ranges.value, ranges.form).filter((r) => r.hi > r.lo);
     const lo = d.attrs.get(AT.low_pc);
     const hi = d.attrs.get(AT.high_pc);
     if (!lo || typeof lo.value !== 'number') return [];
@@ -132,7 +133,10 @@ export class DwarfProgram {
 
   /** The unit whose code covers pc. */
   unitAt(pc: number): UnitInfo | undefined {
-    return this.allUnits().find((u) => within(u.ranges, pc));
+    // Units' ranges can overlap (an assembly unit's section padding reaching into the next
+    // unit's code): the one with a function at pc wins.
+    const covering = this.allUnits().filter((u) => within(u.ranges, pc));
+    return covering.find((u) => this.scopes(u).some((n) => n.kind === 'function' && within(n.ranges, pc))) ?? covering[0];
   }
 
   /** The scopes of a unit, as a forest of functions with their blocks and inlined calls. */
@@ -279,6 +283,22 @@ export class DwarfProgram {
     this.typeNames = m;
     this.functionDies = fns;
     return m;
+  }
+
+  /**
+   * Where each copy of the function `name` starts, out-of-line and inlined, as gdb's `break
+   * NAME` finds them: a block's entry is its first range's start (gdb 13 reads no DW_AT_entry_pc).
+   */
+  functionEntries(name: string): { entry: number; inlined: boolean }[] {
+    const out: { entry: number; inlined: boolean }[] = [];
+    const walk = (nodes: ScopeNode[]) => {
+      for (const n of nodes) {
+        if (n.kind !== 'block' && n.name === name && n.ranges.length) out.push({ entry: n.ranges[0].lo, inlined: n.kind === 'inline' });
+        walk(n.children);
+      }
+    };
+    for (const u of this.allUnits()) walk(this.scopes(u));
+    return out;
   }
 
   /** The out-of-line function named `name` (its concrete DIE), for `print main`. */

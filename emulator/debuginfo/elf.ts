@@ -12,6 +12,8 @@ export interface ElfSegment {
 export interface ElfSection {
   name: string;
   type: number;
+  /** SHF_*: 2 alloc, 4 execinstr. */
+  flags: number;
   addr: number;
   offset: number;
   size: number;
@@ -91,7 +93,7 @@ export function parseElf(bytes: Uint8Array, what = 'ELF file'): ElfImage {
     const raw = [];
     for (let i = 0; i < shnum; i++) {
       const o = shoff + i * shentsize;
-      raw.push({ nameOff: u32(o), type: u32(o + 4), addr: u32(o + 12), offset: u32(o + 16), size: u32(o + 20), link: u32(o + 24), entsize: u32(o + 36) });
+      raw.push({ nameOff: u32(o), type: u32(o + 4), flags: u32(o + 8), addr: u32(o + 12), offset: u32(o + 16), size: u32(o + 20), link: u32(o + 24), entsize: u32(o + 36) });
     }
     const strAt = (tab: { offset: number; size: number } | undefined, off: number): string => {
       if (!tab || off >= tab.size || !within(tab.offset, tab.size)) return '';
@@ -101,7 +103,7 @@ export function parseElf(bytes: Uint8Array, what = 'ELF file'): ElfImage {
       return Buffer.from(bytes.subarray(tab.offset + off, end)).toString('latin1');
     };
     const shstr = raw[shstrndx];
-    for (const s of raw) sections.push({ name: strAt(shstr, s.nameOff), type: s.type, addr: s.addr, offset: s.offset, size: s.size });
+    for (const s of raw) sections.push({ name: strAt(shstr, s.nameOff), type: s.type, flags: s.flags, addr: s.addr, offset: s.offset, size: s.size });
     const symtab = raw.find((s) => s.type === SHT_SYMTAB);
     if (symtab && within(symtab.offset, symtab.size)) {
       const strtab = raw[symtab.link];

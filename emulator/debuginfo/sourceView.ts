@@ -37,7 +37,7 @@ export interface NamedValue {
  */
 export class SourceView {
   readonly program?: DwarfProgram;
-  private readonly dataSymbols: { name: string; lo: number; hi: number }[];
+  private readonly dataSymbols: { name: string; lo: number; hi: number; text: boolean }[];
 
   constructor(private readonly info: DebugInfo) {
     const elf = info.elf;
@@ -53,23 +53,35 @@ export class SourceView {
     // gdb's `<sym+off>`: the object or function symbol an address falls in.
     this.dataSymbols = elf.symbols
       .filter((x) => (x.type === 1 || x.type === 2 || x.type === 0) && x.name && !x.name.startsWith('$') && !x.name.startsWith('.L') && x.shndx !== 0 && x.shndx < 0xff00)
-      .map((x) => ({ name: x.name, lo: x.value >>> 0, hi: (x.value >>> 0) + Math.max(x.size, 0) }))
+      .map((x) => ({ name: x.name, lo: x.value >>> 0, hi: (x.value >>> 0) + Math.max(x.size, 0), text: ((elf.sections[x.shndx]?.flags ?? 0) & 4) !== 0 }))
       .sort((a, b) => a.lo - b.lo);
   }
 
-  /** `name` or `name+off` for an address inside a symbol (as gdb's `print symbol on`). */
+  /**
+   * `name` or `name+off` for an address, as gdb's `print symbol on` finds it: the nearest sized
+   * symbol at or below that holds the address, else the nearest label below; a label (size 0)
+   * outside code is never named (gdb's build_address_symbolic), so `end` past the last array
+   * prints bare.
+   */
   symbolize(addr: number): string | undefined {
     const a = addr >>> 0;
-    // A sized symbol the address lies in wins over a label at the same spot (`data`, not `__bss_start`).
-    let best: { name: string; lo: number; hi: number } | undefined;
-    let label: { name: string; lo: number; hi: number } | undefined;
-    for (const s of this.dataSymbols) {
-      if (s.lo > a) break;
-      if (a < s.hi) best = s;
-      else if (s.hi === s.lo && a === s.lo) label ??= s;
+    let hi = -1;
+    for (let lo = 0, top = this.dataSymbols.length; lo < top;) {
+      const mid = (lo + top) >> 1;
+      if (this.dataSymbols[mid].lo <= a) { hi = mid; lo = mid + 1; } else top = mid;
     }
-    best ??= label;
-    if (!best) return undefined;
+    let zero: (typeof this.dataSymbols)[number] | undefined;
+    let best: (typeof this.dataSymbols)[number] | undefined;
+    for (let i = hi; i >= 0; i--) {
+      const s = this.dataSymbols[i];
+      if (s.hi === s.lo) { zero ??= s; continue; }
+      if (a < s.hi) { best = s; break; }
+      // Past its end: an earlier, larger symbol may still overlap the address.
+      if (i > 0 && this.dataSymbols[i - 1].hi > a && this.dataSymbols[i - 1].hi !== this.dataSymbols[i - 1].lo) continue;
+      break;
+    }
+    best ??= zero;
+    if (!best || (best.hi === best.lo && !best.text)) return undefined;
     return a === best.lo ? best.name : `${best.name}+${a - best.lo}`;
   }
 

@@ -11,9 +11,6 @@ export interface ConditionHost {
   evaluate(expr: string, hart: number): { text: string; truthy: boolean };
 }
 
-/** How far to look for a line with code below a breakpoint's line (gdb moves it similarly). */
-const MAX_LINE_SHIFT = 100;
-
 /** A hit condition as VS Code users write it: `5`, `>= 5`, `> 5`, `< 5`, `<= 5`, `== 5`, `% 5`. */
 function parseHitCondition(text: string): (count: number) => boolean {
   const m = /^\s*(>=|<=|==|=|>|<|%)?\s*(\d+)\s*$/.exec(text);
@@ -117,14 +114,9 @@ export class BreakpointManager {
         out.push({ id, verified: false, line: bp.line, source, message: (e as Error).message });
         continue;
       }
-      let line = bp.line;
-      let addresses: number[] = [];
-      if (file !== undefined) {
-        for (let l = bp.line; l < bp.line + MAX_LINE_SHIFT && addresses.length === 0; l++) {
-          addresses = this.target.info.addressesFor(file, l);
-          if (addresses.length) line = l;
-        }
-      }
+      const placed = file !== undefined ? this.target.lineLocations(file, bp.line).locations : [];
+      const addresses = placed.map((l) => l.address);
+      const line = placed[0]?.line ?? bp.line;
       if (!addresses.length) {
         out.push({ id, verified: false, line: bp.line, source, message: file === undefined ? `${sourcePath} is not part of the program's debug info` : `no code at or after line ${bp.line}` });
         continue;
@@ -132,7 +124,7 @@ export class BreakpointManager {
       stops.push({ id, kind: 'breakpoint', addresses, ...this.judge(bp, id) });
       out.push({
         id, verified: true, line, source, instructionReference: hex(addresses[0]),
-        ...(line !== bp.line ? { message: `moved to line ${line}, the next line with code` } : {}),
+        ...(line !== bp.line ? { message: `moved to line ${line}, where the code for line ${bp.line} starts` } : {}),
       });
     }
     this.source.set(sourcePath, stops);
@@ -144,15 +136,17 @@ export class BreakpointManager {
     return bps.map((bp) => {
       const id = this.nextId++;
       const fn = bp.name.trim();
-      const entry = /^\*?(0x[0-9a-f]+)$/i.test(fn) ? Number(fn.replace('*', '')) : this.target.info.addressOf(fn);
-      if (entry === undefined) return { id, verified: false, message: `no function "${fn}" in the program` };
+      // gdb's `break *ADDR` is an address taken as is; a name is every copy of that function.
+      const literal = /^\*?(0x[0-9a-f]+)$/i.test(fn) ? Number(fn.replace('*', '')) : undefined;
+      const addresses = literal !== undefined ? [literal] : this.target.functionLocations(fn).map((l) => l.address);
+      if (!addresses.length) return { id, verified: false, message: `no function "${fn}" in the program` };
       try {
         this.checked(bp);
       } catch (e) {
         return { id, verified: false, message: (e as Error).message };
       }
-      const at = fn.startsWith('*') || fn.startsWith('0x') ? entry : this.target.prologue.bodyStart(entry);
-      this.functions.push({ id, kind: 'function breakpoint', addresses: [at], ...this.judge(bp, id) });
+      const at = addresses[0];
+      this.functions.push({ id, kind: 'function breakpoint', addresses, ...this.judge(bp, id) });
       this.functionNames.set(id, fn);
       const loc = this.target.info.sourceLineAt(at);
       const path = loc ? this.sources.pathOf(loc.file) : undefined;

@@ -1,6 +1,7 @@
 import type { DebugTarget, Operation } from '../../emulator/debugger/debugTarget';
 import type { StopSet } from '../../emulator/debugger/stops';
 import { RewindError } from '../../emulator/errors';
+import { lockOpsWindow } from '../../emulator/session/lockWindow';
 import type { PositionEvent, RewindRequestName, WindowArgs } from '../protocol/rewindProtocol';
 import type { OpenedTarget } from './targetSession';
 
@@ -90,7 +91,19 @@ export function customRequest(name: RewindRequestName, args: unknown, c: CustomC
       const [from, to] = window(a as WindowArgs, events.length, (i) => events[i].icount);
       return { total: events.length, events: events.slice(from, to).map((e) => ({ index: e.index, icount: e.icount, name: e.name, kind: e.kind, ...(e.data ? { data: e.data } : {}) })) };
     }
-    case 'rewind/lockOps':
-      return { total: 0, ops: [] };
+    case 'rewind/lockOps': {
+      // Read from the file, where a live recording has just flushed what it did so far.
+      const w = (args ?? {}) as WindowArgs;
+      if (w.by !== undefined && w.by !== 'index' && w.by !== 'icount') bad(`by must be "index" or "icount", not ${JSON.stringify(w.by)}`);
+      const from = w.from === undefined ? undefined : int(w.from, 'from');
+      const to = w.to === undefined ? undefined : int(w.to, 'to');
+      const limit = Math.min(w.limit === undefined ? 1000 : int(w.limit, 'limit', 1), 10_000);
+      c.opened.flush();
+      const r = lockOpsWindow(c.opened.tracePath, { by: w.by, from, to, limit });
+      return {
+        total: r.total,
+        ops: r.ops.map((o) => ({ index: o.index, icount: o.icount, step: o.step, thread: o.thread, lock: o.lock, action: o.action, site: o.site, ...(o.violation ? { violation: o.violation } : {}) })),
+      };
+    }
   }
 }

@@ -213,15 +213,25 @@ export class Inspector {
     const items = c.kind === 'tree' ? c.items() : this.treeItems(c);
     const item = items.find((i) => i.name === args.name);
     if (!item) throw new RewindError('BAD_REQUEST', `no variable "${args.name}" here`);
-    const target = item.value;
+    return this.assign(item.value, args.name, args.value, c.frame);
+  }
+
+  /** `setExpression` (the watch pane): the expression must name something in memory or a register. */
+  setExpression(args: DebugProtocol.SetExpressionArguments): DebugProtocol.SetExpressionResponse['body'] {
+    if (typeof args?.expression !== 'string' || typeof args.value !== 'string') throw new RewindError('BAD_REQUEST', 'setExpression needs an expression and a value');
+    const f = this.evalFrame(args.frameId, this.opened.target.currentHart);
+    return this.assign(this.value(args.expression, f), args.expression, args.value, f);
+  }
+
+  private assign(target: Value, name: string, valueText: string, frame: FrameRef): { value: string; type: string } {
     const k = strip(target.type).kind;
-    if (k === 'struct' || k === 'union' || k === 'array') throw new RewindError('READ_ONLY', `set the members of ${args.name} one by one`);
-    const nv = this.value(args.value, c.frame);
+    if (k === 'struct' || k === 'union' || k === 'array') throw new RewindError('READ_ONLY', `set the members of ${name} one by one`);
+    const nv = this.value(valueText, frame);
     const n = bigValue(nv, 0, Math.min(8, sizeOf(nv.type))) ?? 0n;
     const bytes = scalar(target.type, n).bytes!;
     if (target.address !== undefined) this.opened.writeMemory(target.address, bytes);
-    else if (target.register !== undefined) this.opened.writeRegister(c.frame.hart, target.register, Number(BigInt.asUintN(32, n)));
-    else throw new RewindError('READ_ONLY', `${args.name} is not in memory or a register here (optimized out, or a computed value)`);
+    else if (target.register !== undefined) this.opened.writeRegister(frame.hart, target.register, Number(BigInt.asUintN(32, n)));
+    else throw new RewindError('READ_ONLY', `${name} is not in memory or a register here (optimized out, or a computed value)`);
     this.invalidate();
     return { value: this.source.format({ ...target, bytes }, { read: this.read }), type: typeName(target.type) };
   }

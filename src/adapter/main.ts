@@ -19,6 +19,7 @@ function main(argv: string[]): void {
       session.setRunAsServer(true);
       session.start(socket, socket);
       socket.on('error', () => socket.destroy());
+      socket.on('close', () => session.clientGone());
     });
     srv.on('error', (e) => {
       process.stderr.write(`rewind-adapter: cannot listen on 127.0.0.1:${port}: ${(e as NodeJS.ErrnoException).code ?? e.message}\n`);
@@ -31,6 +32,8 @@ function main(argv: string[]): void {
   }
   const session = new RewindSession();
   process.on('SIGTERM', () => session.shutdown());
+  // An editor that crashes closes our stdin: end with it rather than live on as an orphan.
+  process.stdin.on('end', () => session.clientGone());
   session.start(process.stdin, process.stdout);
 }
 

@@ -129,6 +129,7 @@ export class RewindSession extends DebugSession {
       supportsDisassembleRequest: true,
       supportsEvaluateForHovers: true,
       supportsSetVariable: true,
+      supportsSetExpression: true,
       supportsGotoTargetsRequest: true,
       supportsRestartFrame: true,
       supportsLoadedSourcesRequest: true,
@@ -371,6 +372,13 @@ export class RewindSession extends DebugSession {
     });
   }
 
+  protected override setExpressionRequest(response: DebugProtocol.SetExpressionResponse, args: DebugProtocol.SetExpressionArguments): void {
+    this.guard(response, () => {
+      this.stopped();
+      response.body = this.inspector!.setExpression(args);
+    });
+  }
+
   protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
     this.guard(response, () => {
       this.stopped();
@@ -446,6 +454,12 @@ export class RewindSession extends DebugSession {
     this.shutdownTarget();
     this.sendResponse(response);
     this.sendEvent(new TerminatedEvent());
+  }
+
+  /** The client went away without a disconnect: the recording is closed as on disconnect. */
+  clientGone(): void {
+    this.shutdownTarget();
+    this.shutdown();
   }
 
   private shutdownTarget(): void {

@@ -61,7 +61,7 @@ export function openTarget(cfg: LaunchConfig, onOutput: (byte: number) => void):
     if (cfg.input) live.pushInput(cfg.input);
     const loadWarnings = live.machine.loadWarnings;
     return {
-      target: new DebugTarget(live.tt, info, true, optimisedUnit(info)), info, elfPath, tracePath: cfg.trace!,
+      target: new DebugTarget(live.tt, info, true), info, elfPath, tracePath: cfg.trace!,
       ...(loadWarnings.length ? { warning: loadWarnings.join('; ') } : {}),
       tick: () => live.tick(), flush: () => live.flush(), close: () => live.close(), pushInput: (b) => live.pushInput(b),
       writeMemory: (a, b) => live.writeMemory(a, b), writeRegister: (h, r, v) => live.writeRegister(h, r, v),
@@ -74,14 +74,10 @@ export function openTarget(cfg: LaunchConfig, onOutput: (byte: number) => void):
   const opened = openTimeTravel(tracePath, elf, elfPath, { jit: cfg.jit, onOutput, interval: cfg.snapshotInterval, budgetBytes });
   const info = loadDebugInfo(parseElf(elf, path.basename(elfPath)));
   return {
-    target: new DebugTarget(opened.tt, info, false, optimisedUnit(info)), info, elfPath, tracePath,
+    target: new DebugTarget(opened.tt, info, false), info, elfPath, tracePath,
     warning: opened.problem ? `${tracePath}: ${opened.problem}; the recording is replayed as far as it goes` : opened.summary ? undefined : `${tracePath} was cut short (no END chunk): it is replayed as far as it goes`,
     tick: () => undefined, flush: () => undefined, close: () => undefined, writeMemory: replayOnly, writeRegister: replayOnly,
     pushInput: () => { throw new RewindError('REPLAY_ONLY', 'input refused: this session replays a recording, whose input is already in it'); },
   };
 }
 
-/** gdb trusts the locations of optimised units (it does not skip their prologues). */
-function optimisedUnit(info: DebugInfo): (addr: number) => boolean {
-  return (a) => info.source.locationsTrusted(a);
-}

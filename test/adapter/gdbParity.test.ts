@@ -13,7 +13,19 @@ import assert from 'node:assert/strict';
 import { guestElf } from '../support/dapSession';
 import { playGdb, playRewind, Scenario, Snapshot } from '../support/gdbScenario';
 
+const BUGDEMO_PRINTS = ['cal', 'cal.gain', 'cal.offset[7]', '&cal.gain', 'chan[3].pos', 'chan[1].window[2] + 1', 'sizeof(chan)', '(char)cal.offset[2]', '*(uint32_t *)&cal.gain'];
+const QSORT_PRINTS = ['data[0]', 'data[59999]', '&data[3]', 'data[1] < data[2]', '(int)data[4] - (int)data[5]'];
+
 const SCENARIOS: (Scenario & { title: string })[] = [
+  { title: 'bugdemo-O0: variables, arguments and globals along a run of steps', elf: guestElf('bugdemo-O0'), breakpoints: ['f:load_offsets', 'f:feed'], ops: 'nnnnnsfnncnnnnsnf', variables: true, prints: BUGDEMO_PRINTS },
+  { title: 'bugdemo-O2: the same with optimised code (location lists, inlined calls)', elf: guestElf('bugdemo-O2'), breakpoints: ['f:load_offsets', 'f:feed'], ops: 'c', variables: true, prints: BUGDEMO_PRINTS },
+  { title: 'qsort-O0: arrays, pointers and recursion', elf: guestElf('qsort-O0'), breakpoints: ['f:insertion_sort'], ops: 'nnnnnnnnfnnn', variables: true, prints: QSORT_PRINTS },
+  { title: 'qsort-O2: an inlined swap inside quicksort', elf: guestElf('qsort-O2'), breakpoints: ['f:swap', 'f:insertion_sort'], ops: 'ccccc', variables: true, prints: QSORT_PRINTS },
+  { title: 'hello-O2: recursion GCC partly inlined into itself', elf: guestElf('hello-O2'), breakpoints: ['f:fib'], ops: 'cccc', variables: true },
+  { title: 'strsearch-O2 and crc32-O2: a constant-propagated clone, inlined loops', elf: guestElf('strsearch-O2'), breakpoints: ['f:search_bmh', 'f:search_naive'], ops: 'ccc', variables: true },
+  { title: 'crc32-O2: inlined helpers', elf: guestElf('crc32-O2'), breakpoints: ['f:crc32_table', 'f:make_table', 'f:crc32_bitwise'], ops: 'cc', variables: true },
+  { title: 'matmul-O0 and sieve-O0: loops over arrays', elf: guestElf('matmul-O0'), breakpoints: ['f:dot'], ops: 'nnnnnnnncnn', variables: true },
+  { title: 'sieve-O0', elf: guestElf('sieve-O0'), breakpoints: ['f:sieve_once'], ops: 'nnnnnnnnnnnn', variables: true },
   { title: 'hello-O0: main, calls stepped into and over, finish', elf: guestElf('hello-O0'), breakpoints: ['f:main'], ops: 'ssssssssnnnnsssssssssnnnnnfnnnnsssssssssssssssssssssnnnnnnnnnn' },
   { title: 'hello-O0: fib recursion, finish out of nested frames', elf: guestElf('hello-O0'), breakpoints: ['f:fib'], ops: 'nnnsnnnsffnnss' },
   { title: 'bugdemo-O0: load_offsets and feed', elf: guestElf('bugdemo-O0'), breakpoints: ['f:load_offsets', 'f:feed'], ops: 'nnnnnnnfnnnnnnscnnnnnnnnnsss' },
@@ -36,7 +48,15 @@ describe('adapter: stepping against gdb on QEMU', function () {
       try {
         assert.equal(got.length, want.length, `as many stops as gdb made (${want.length})`);
         for (let i = 0; i < want.length; i++) {
-          assert.equal(show(got[i]), show(want[i]), `stop ${i} (after '${sc.ops[i - 1] ?? 'c'}'): call stack`);
+          const at = `stop ${i} (after '${sc.ops[i - 1] ?? 'c'}', ${show(want[i])})`;
+          assert.equal(show(got[i]), show(want[i]), `${at}: call stack`);
+          if (sc.variables) {
+            for (let f = 0; f < want[i].frames.length; f++) {
+              assert.deepEqual(got[i].args![f], want[i].args![f], `${at}: arguments of frame ${f}`);
+              assert.deepEqual(got[i].locals![f], want[i].locals![f], `${at}: locals of frame ${f}`);
+            }
+          }
+          if (sc.prints) assert.deepEqual(got[i].prints, want[i].prints, `${at}: printed expressions`);
         }
         // The way back: undo each step with its reverse, newest first.
         for (let i = got.length - 1; i > 0; i--) {

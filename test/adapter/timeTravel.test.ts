@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Dap, guestElf, guestSource } from '../support/dapSession';
 import { REWIND_CLI } from '../support/rewindCli';
@@ -108,7 +110,7 @@ describe('adapter: time travel', function () {
   });
 
   it('replays a recording; a far jump reports progress', async () => {
-    const work = (await Dap.start()).work;
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-marathon-'));
     const trace = path.join(work, 'marathon.rwtrace');
     const r = spawnSync('node', [REWIND_CLI, 'record', guestElf('marathon-O2'), '-o', trace], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, r.stderr);
@@ -124,6 +126,53 @@ describe('adapter: time travel', function () {
       assert.match(input, /input refused: this session replays a recording/);
     } finally {
       await d.close();
+      fs.rmSync(work, { recursive: true, force: true });
     }
   });
+});
+
+describe('adapter: the bugdemo hunt, as a user does it', function () {
+  this.timeout(300_000);
+  for (const build of ['bugdemo-O0', 'bugdemo-O2']) {
+    it(`${build}: run to the failure, watch cal.gain from the Globals pane, reverse-continue to the stray write`, async () => {
+      const { d, stop } = await Dap.launch({ program: guestElf(build) });
+      try {
+        assert.match(stop.body.description ?? '', /exited with code 1/, 'the demo fails');
+        assert.match(d.stdout(), /FAIL/);
+        // The user opens Globals, expands cal and picks "Break on Value Change" on gain.
+        const st = await d.dc.stackTraceRequest({ threadId: 1 });
+        const scopes = (await d.dc.scopesRequest({ frameId: st.body.stackFrames[0].id })).body.scopes;
+        const globals = scopes.find((s) => s.name === 'Globals');
+        assert.ok(globals, `a Globals scope (${scopes.map((s) => s.name).join(', ')})`);
+        const cal = (await d.dc.variablesRequest({ variablesReference: globals.variablesReference })).body.variables.find((v) => v.name === 'cal');
+        assert.ok(cal && cal.variablesReference > 0, 'cal is expandable');
+        const gain = (await d.dc.variablesRequest({ variablesReference: cal.variablesReference })).body.variables.find((v) => v.name === 'gain');
+        assert.equal(gain?.value, '4294967295', 'gain was clobbered with (uint32_t)-1');
+        const info = await d.dc.dataBreakpointInfoRequest({ name: 'gain', variablesReference: cal.variablesReference });
+        assert.match(info.body.description, /^cal\.gain \(4 bytes at 0x[0-9a-f]+\)$/);
+        // The same variable named as an expression (the watch pane) gives the same breakpoint.
+        const byName = await d.dc.dataBreakpointInfoRequest({ name: 'cal.gain', frameId: st.body.stackFrames[0].id } as never);
+        assert.equal(byName.body.dataId, info.body.dataId);
+        const set = await d.dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId!, accessType: 'write' }] });
+        assert.equal(set.body.breakpoints[0].verified, true);
+
+        const s = await d.after(() => d.dc.reverseContinueRequest({ threadId: 1 }));
+        assert.equal(s.body.reason, 'data breakpoint');
+        const w = await d.where();
+        assert.deepEqual(w.frames.map((f) => f.name), ['load_offsets', 'main'], 'the stray store, called from main');
+        assert.equal(w.line, 51, 'dst[i] = ... in load_offsets');
+        const locals = (await d.dc.scopesRequest({ frameId: (await d.dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0].id })).body.scopes.find((x) => x.name === 'Locals');
+        const i = (await d.dc.variablesRequest({ variablesReference: locals!.variablesReference })).body.variables.find((v) => v.name === 'i');
+        if (i && !/optimized out/.test(i.value)) assert.equal(i.value, '8', 'the out-of-bounds index');
+        // Before the store gain still holds UNITY; one step forward shows it clobbered.
+        const before = await d.dc.evaluateRequest({ expression: 'cal.gain', context: 'watch' });
+        assert.equal(before.body.result, '1024');
+        await d.after(() => d.dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
+        const after = await d.dc.evaluateRequest({ expression: 'cal.gain', context: 'watch' });
+        assert.equal(after.body.result, '4294967295');
+      } finally {
+        await d.close();
+      }
+    });
+  }
 });

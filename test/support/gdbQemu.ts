@@ -147,6 +147,7 @@ export class GdbQemu {
   private token = 1;
   private consoleText = '';
   private pending?: { token: number; resolve: (r: GdbReply) => void };
+  private queue: Promise<unknown> = Promise.resolve();
   private stopWaiters: ((s: GdbStopped) => void)[] = [];
   private stops: GdbStopped[] = [];
   private work!: string;
@@ -242,6 +243,13 @@ export class GdbQemu {
 
   /** Runs one MI command and returns its result record (not waiting for a stop). */
   mi(command: string): Promise<GdbReply> {
+    // gdb answers one command at a time; callers that overlap are queued, not interleaved.
+    const run = this.queue.then(() => this.send(command));
+    this.queue = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  private send(command: string): Promise<GdbReply> {
     if (this.exited) return Promise.reject(new Error('gdb has exited'));
     const token = this.token++;
     return new Promise((resolve) => {

@@ -70,7 +70,10 @@ async function gdbSnapshot(g: GdbQemu, op: string, s: Scenario): Promise<Snapsho
     }
     await g.selectFrame(0);
   }
-  if (s.prints) snap.prints = Object.fromEntries(await Promise.all(s.prints.map(async (p) => [p, await g.print(p)] as const)));
+  if (s.prints) {
+    snap.prints = {};
+    for (const p of s.prints) snap.prints[p] = await g.print(p);
+  }
   return snap;
 }
 
@@ -106,7 +109,7 @@ export async function playRewind(s: Scenario): Promise<{ d: Dap; snaps: Snapshot
 
 export async function rewindSnapshot(d: Dap, op: string, s: Scenario): Promise<Snapshot> {
   const st = await d.dc.stackTraceRequest({ threadId: 1 });
-  const frames = st.body.stackFrames.map((f) => ({ func: f.name, file: base(f.source?.path ?? f.source?.name), line: f.line }));
+  const frames = st.body.stackFrames.map((f) => ({ func: f.name.replace(/ \[inlined\]$/, ''), file: base(f.source?.path ?? f.source?.name), line: f.line }));
   const pos = await d.dc.customRequest('rewind/position');
   const snap: Snapshot = { op, frames, icount: pos.body.icount };
   if (s.variables) {

@@ -16,15 +16,14 @@
  *    names readelf and addr2line do read, and its file table against readelf's raw dump.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadDebugInfo } from '../../../emulator/debuginfo/debugInfo';
 import { LineOptions, LineTable, readLineTable, SourceLocation } from '../../../emulator/debuginfo/dwarfLine';
 import { sectionBytes } from '../../../emulator/debuginfo/dwarfReader';
 import { readCompileUnits } from '../../../emulator/debuginfo/dwarfUnits';
 import { parseElf } from '../../../emulator/debuginfo/elf';
+import { gdbBreakLocations } from '../../support/gdbBreak';
 import { assembleFixture, buildGuest, guestElfs, GUEST_BIN, GUEST_DIR, instructionAddresses, tool, transformElf } from '../../support/riscvTools';
 
 const FIXTURE = path.join(__dirname, '..', '..', 'fixtures', 'debuginfo', 'lineForms.s');
@@ -221,32 +220,12 @@ describe('debuginfo/dwarfLine: the line table against addr2line, objdump, readel
     const gdbTotals = { sameSet: 0, compared: 0 };
     for (const elf of guestElfs()) {
       it(`${path.basename(elf)}: breakpoint addresses agree with gdb's`, function () {
-        // A missing tool fails the test with the line that installs it (npm test's pretest installs it as root).
-        assert.equal(spawnSync('gdb-multiarch', ['--version']).status, 0, 'gdb-multiarch is missing: apt-get install -y gdb-multiarch');
         const di = loadDebugInfo(parseElf(new Uint8Array(fs.readFileSync(elf))));
         const queries = (di.lines?.files() ?? []).filter((f) => f.endsWith('.c')).flatMap((f) => Array.from({ length: 160 }, (_, i) => ({ file: f.replace(/^\.\//, ''), line: i + 1 })));
-        const script = path.join(os.tmpdir(), `rewind-gdb-${process.pid}.cmd`);
-        // A line past the end of a file creates no breakpoint, so the echoed markers, not gdb's
-        // numbering, say which query a breakpoint answers.
-        fs.writeFileSync(script, queries.map((q, i) => `echo @${i}\\n\nbreak ${q.file}:${q.line}`).join('\n') + '\ninfo breakpoints\n');
-        const out = spawnSync('gdb-multiarch', ['-batch', '-nx', elf, '-x', script], { encoding: 'utf8' }).stdout;
-        fs.rmSync(script, { force: true });
-        const queryOf = new Map<number, number>();
-        let current = -1;
-        for (const l of out.split('\n')) {
-          const marker = /^@(\d+)$/.exec(l);
-          if (marker) current = Number(marker[1]);
-          const bp = /^Breakpoint (\d+) at /.exec(l);
-          if (bp) queryOf.set(Number(bp[1]), current);
-        }
-        const locations = new Map<number, { addr: number; line: number }[]>();
-        for (const m of out.matchAll(/^(\d+)(?:\.\d+)?\s+(?:breakpoint\s+keep\s+)?y\s+0x([0-9a-f]+) in \S+ at \S+:(\d+)$/gm)) {
-          const q = queryOf.get(Number(m[1])) as number;
-          locations.set(q, [...(locations.get(q) ?? []), { addr: parseInt(m[2], 16), line: Number(m[3]) }]);
-        }
+        const gdb = gdbBreakLocations(elf, queries.map((q) => `${q.file}:${q.line}`));
         let single = 0, sameSet = 0, compared = 0;
         queries.forEach((q, i) => {
-          const locs = (locations.get(i) ?? []).sort((a, b) => a.addr - b.addr);
+          const locs = gdb[i];
           // gdb moves a breakpoint on a line without code to the next line, and skips the
           // prologue on a function's first line: policies above the line table, not compared.
           if (locs.length === 0 || locs.some((l) => l.line !== q.line)) return;
