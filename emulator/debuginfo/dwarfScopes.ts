@@ -4,7 +4,7 @@ import { AbbrevEntry, Die, InfoSections, readUnitDies, readUnitHeaders, UnitHead
 import { DW_FORM } from './dwarfForms';
 import { lineProgramFiles } from './dwarfLine';
 import { AddressRange, ListSections, readLocationList, readRanges, UnitBases } from './dwarfLocations';
-import { CType, num, str, TypeReader } from './dwarfTypes';
+import { CType, num, signedConst, str, TypeReader } from './dwarfTypes';
 
 /** A variable or parameter: its names and type from the abstract DIE, its location from the concrete one. */
 export interface VariableInfo {
@@ -260,18 +260,27 @@ export class DwarfProgram {
 
   private typeNames?: Map<string, number>;
   private functionDies?: Map<string, Die>;
+  private enumeratorDies?: Map<string, { value: number; type: number }>;
 
   /** Named types by their C spelling (`uint32_t`, `struct foo`, `unsigned int`): DIE offsets. */
   namedTypes(): Map<string, number> {
     if (this.typeNames) return this.typeNames;
     const m = new Map<string, number>();
     const fns = new Map<string, Die>();
+    const enums = new Map<string, { value: number; type: number }>();
     const walk = (d: Die) => {
       const name = str(d, AT.name);
       if (name !== undefined && !d.attrs.has(AT.declaration)) {
         const key = d.tag === TAG.structure_type ? `struct ${name}` : d.tag === TAG.union_type ? `union ${name}` : d.tag === TAG.enumeration_type ? `enum ${name}`
           : d.tag === TAG.typedef || d.tag === TAG.base_type ? name : undefined;
         if (key !== undefined && !m.has(key)) m.set(key, d.offset);
+      }
+      if (d.tag === TAG.enumeration_type) {
+        for (const c of d.children) {
+          const n = str(c, AT.name);
+          const v = c.attrs.has(AT.const_value) ? signedConst(c, AT.const_value) : undefined;
+          if (c.tag === TAG.enumerator && n !== undefined && v !== undefined && !enums.has(n)) enums.set(n, { value: v, type: d.offset });
+        }
       }
       if (d.tag === TAG.subprogram && d.attrs.has(AT.low_pc)) {
         const n = str(this.origin(d), AT.name);
@@ -282,7 +291,14 @@ export class DwarfProgram {
     for (const u of this.allUnits()) walk(u.root);
     this.typeNames = m;
     this.functionDies = fns;
+    this.enumeratorDies = enums;
     return m;
+  }
+
+  /** An enumeration constant (`GREEN`): its value and its enumeration type's DIE offset. */
+  enumerator(name: string): { value: number; type: number } | undefined {
+    this.namedTypes();
+    return this.enumeratorDies!.get(name);
   }
 
   /**

@@ -6,7 +6,7 @@ import { sectionBytes } from './dwarfReader';
 import { DwarfProgram, ScopeNode, VariableInfo } from './dwarfScopes';
 import { CType, sizeOf } from './dwarfTypes';
 import { FormatOptions, formatValue } from './valueFormat';
-import { evaluate, EvalEnv } from './cEvaluate';
+import { evaluate, EvalEnv, scalar } from './cEvaluate';
 import type { Die } from './dwarfDies';
 import { FrameContext, readValue, Value } from './values';
 
@@ -270,6 +270,8 @@ export class SourceView {
           const lo = fn.attrs.get(AT.low_pc)?.value;
           return { type: program.types.read(fn.offset) === undefined ? { kind: 'void' } : functionType(program, fn), address: typeof lo === 'number' ? lo : 0, bytes: new Uint8Array(0) };
         }
+        const en = program.enumerator(name);
+        if (en) return scalar(program.types.read(en.type), BigInt(en.value));
         return undefined;
       },
       type: (words) => {

@@ -98,6 +98,9 @@ export class BreakpointManager {
   }
 
   private checked(spec: Spec): void {
+    for (const k of ['condition', 'hitCondition', 'logMessage'] as const) {
+      if (spec[k] !== undefined && typeof spec[k] !== 'string') throw new RewindError('BAD_REQUEST', `a breakpoint's ${k} must be a string, not ${JSON.stringify(spec[k])}`);
+    }
     if (spec.hitCondition && spec.hitCondition.trim() !== '') parseHitCondition(spec.hitCondition);
   }
 
@@ -207,8 +210,9 @@ export function hex(a: number): string {
   return '0x' + (a >>> 0).toString(16).padStart(8, '0');
 }
 
-export function parseAddress(s: string | undefined): number | undefined {
-  if (s === undefined) return undefined;
+export function parseAddress(s: unknown): number | undefined {
+  // From the client, so anything may come: only a string can be an address.
+  if (typeof s !== 'string') return undefined;
   const t = s.trim();
   if (!/^(0x[0-9a-f]+|\d+)$/i.test(t)) return undefined;
   const v = Number(t);

@@ -8,7 +8,7 @@ import { hex, parseAddress } from './breakpoints';
 const MAX_READ = 1 << 20;
 
 function base(ref: unknown, offset: unknown): number {
-  const a = parseAddress(typeof ref === 'string' ? ref : undefined);
+  const a = parseAddress(ref);
   if (a === undefined) throw new RewindError('BAD_REQUEST', `"${ref}" is not a memory reference`);
   const o = offset === undefined ? 0 : offset;
   if (typeof o !== 'number' || !Number.isInteger(o)) throw new RewindError('BAD_REQUEST', 'offset must be an integer');

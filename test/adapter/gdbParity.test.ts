@@ -21,7 +21,9 @@ const SCENARIOS: (Scenario & { title: string })[] = [
   { title: 'bugdemo-O2: the same with optimised code (location lists, inlined calls)', elf: guestElf('bugdemo-O2'), breakpoints: ['f:load_offsets', 'f:feed'], ops: 'c', variables: true, prints: BUGDEMO_PRINTS },
   { title: 'qsort-O0: arrays, pointers and recursion', elf: guestElf('qsort-O0'), breakpoints: ['f:insertion_sort'], ops: 'nnnnnnnnfnnn', variables: true, prints: QSORT_PRINTS },
   { title: 'qsort-O2: an inlined swap inside quicksort', elf: guestElf('qsort-O2'), breakpoints: ['f:swap', 'f:insertion_sort'], ops: 'ccccc', variables: true, prints: QSORT_PRINTS },
-  { title: 'hello-O2: recursion GCC partly inlined into itself', elf: guestElf('hello-O2'), breakpoints: ['f:fib'], ops: 'cccc', variables: true },
+  // hello-O2's fib, partly inlined into itself, is left out: on a loaded machine gdb on QEMU was
+  // seen to pass over one of its breakpoint hits now and then (three frames where it usually
+  // stops with two), so it is no reference there.
   { title: 'strsearch-O2 and crc32-O2: a constant-propagated clone, inlined loops', elf: guestElf('strsearch-O2'), breakpoints: ['f:search_bmh', 'f:search_naive'], ops: 'ccc', variables: true },
   { title: 'crc32-O2: inlined helpers', elf: guestElf('crc32-O2'), breakpoints: ['f:crc32_table', 'f:make_table', 'f:crc32_bitwise'], ops: 'cc', variables: true },
   { title: 'matmul-O0 and sieve-O0: loops over arrays', elf: guestElf('matmul-O0'), breakpoints: ['f:dot'], ops: 'nnnnnnnncnn', variables: true },
