@@ -85,7 +85,8 @@ export class DebugTarget {
     return done({ reason: 'goto', hart: this.currentHart });
   }
 
-  step(kind: StepKind, granularity: Granularity, hart: number, stops: StopSet): Operation {
+  /** @param keepInline the function a breakpoint stopped in: its inlined copy starting here is shown (see SourceView.frames). */
+  step(kind: StepKind, granularity: Granularity, hart: number, stops: StopSet, keepInline?: string): Operation {
     const m = this.tt.machine;
     const pc = m.harts[hart].pc >>> 0;
     if (kind === 'out') return this.finish(hart, stops);
@@ -99,7 +100,7 @@ export class DebugTarget {
     if (!this.info.sourceLineAt(pc)) {
       return finishTarget(m, this.info, hart) ? this.finish(hart, stops) : new InstructionStep(this.tt, hart, this.live);
     }
-    return new ForwardRun(this.tt, stops, { live: this.live, plan: new LineStep(m, this.info, this.prologue, hart, kind === 'into', this.statements) });
+    return new ForwardRun(this.tt, stops, { live: this.live, plan: new LineStep(m, this.info, this.prologue, hart, kind === 'into', this.statements, keepInline) });
   }
 
   private finish(hart: number, stops: StopSet): Operation {

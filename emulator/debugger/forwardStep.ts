@@ -1,4 +1,5 @@
 import type { DebugInfo } from '../debuginfo/debugInfo';
+import { RewindError } from '../errors';
 import type { Machine } from '../machine/machine';
 import type { StepPlan } from './forwardRun';
 import { frameChain, FramePosition, framePosition, sameLine } from './framePosition';
@@ -26,12 +27,17 @@ export class LineStep implements StepPlan {
   private body?: { pc: number; cfa: number };
   private readonly statements: ReadonlySet<number>;
   private probes: Set<number>;
+  /** The inlined calls the stepping started in (innermost first), as shown then. */
+  private inline: InlineCall[];
 
-  constructor(private readonly m: Machine, private readonly info: DebugInfo, private readonly prologue: PrologueAnalyzer, private readonly hart: number, private readonly into: boolean, statements: ReadonlySet<number>) {
+  constructor(private readonly m: Machine, private readonly info: DebugInfo, private readonly prologue: PrologueAnalyzer, private readonly hart: number, private readonly into: boolean, statements: ReadonlySet<number>, keepInline?: string) {
     this.statements = statements;
     this.frame = framePosition(m, info, hart);
     this.line = { file: this.frame.file, line: this.frame.line };
     this.probes = this.rangeProbes();
+    // The inlined calls shown at the start: those starting here are hidden, unless a breakpoint on the function showed its copy.
+    const pc = m.harts[hart].pc >>> 0;
+    this.inline = inlineChain(info, pc).slice(hiddenAt(info, pc, keepInline));
   }
 
   private rangeProbes(): Set<number> {
@@ -70,7 +76,10 @@ export class LineStep implements StepPlan {
     }
     if (!this.isStatement(pc)) return 'go';
     const pos = framePosition(this.m, this.info, this.hart);
-    if (pos.cfa === this.frame.cfa) return sameLine(pos, this.line) ? 'go' : 'stop';
+    if (pos.cfa === this.frame.cfa) {
+      if (sameLine(pos, this.line)) return 'go';
+      return this.into ? 'stop' : this.overInline(pc);
+    }
     if (pos.cfa > this.frame.cfa) return 'stop'; // an outer frame reached without returning (longjmp, a tail call)
     // A callee of the frame being stepped, at a statement.
     const chain = frameChain(this.m, this.info, this.hart);
@@ -91,6 +100,22 @@ export class LineStep implements StepPlan {
     return 'reprobe';
   }
 
+  /**
+   * `next` and inlined calls, as gdb's infrun has them: inside an inlined call made from the
+   * frame being stepped the step goes on (it is stepped over like a call); at the entry of one,
+   * whose frame is not shown yet, it stops only if the call site is on another line.
+   */
+  private overInline(pc: number): 'stop' | 'go' {
+    const now = inlineChain(this.info, pc);
+    const shown = now.filter((n) => n.entry !== pc);
+    if (shown.length > this.inline.length && sameTail(shown, this.inline)) return 'go';
+    if (shown.length === this.inline.length && sameTail(shown, this.inline) && shown.length < now.length) {
+      const site = now[now.length - shown.length - 1];
+      return site.callLine === this.line.line ? 'go' : 'stop';
+    }
+    return 'stop';
+  }
+
   private isStatement(pc: number): boolean {
     return this.statements.has(pc >>> 0);
   }
@@ -99,6 +124,37 @@ export class LineStep implements StepPlan {
     const loc = this.info.sourceLineAt(pc);
     return { file: loc?.file, line: loc?.line };
   }
+}
+
+interface InlineCall {
+  die: number;
+  entry: number;
+  callLine?: number;
+}
+
+/** The inlined calls at pc, innermost first (empty without .debug_info). */
+function inlineChain(info: DebugInfo, pc: number): InlineCall[] {
+  try {
+    return (info.source.program?.scopeChain(pc) ?? []).filter((n) => n.kind === 'inline').map((n) => ({ die: n.die.offset, entry: n.ranges[0]?.lo, callLine: n.callLine }));
+  } catch (e) {
+    if (e instanceof RewindError) return [];
+    throw e;
+  }
+}
+
+function hiddenAt(info: DebugInfo, pc: number, keep?: string): number {
+  try {
+    return info.source.inlineEntriesAt(pc, keep);
+  } catch (e) {
+    if (e instanceof RewindError) return 0;
+    throw e;
+  }
+}
+
+/** `inner` continues `outer`: its outermost calls are `outer`'s, in order. */
+function sameTail(inner: InlineCall[], outer: InlineCall[]): boolean {
+  const d = inner.length - outer.length;
+  return d >= 0 && outer.every((o, i) => o.die === inner[i + d].die);
 }
 
 /** gdb's `finish` (and `nexti` over a call): run until the frame returns, stopping at the return address. */

@@ -277,7 +277,7 @@ export class RewindSession extends DebugSession {
       const hart = this.hartOf(args?.threadId);
       const g = this.granularity(args?.granularity);
       const t = this.target;
-      this.run(back ? t.stepBack(kind, g, hart, this.bps!.stops()) : t.step(kind, g, hart, this.bps!.stops()), back ? 'Stepping back' : 'Stepping');
+      this.run(back ? t.stepBack(kind, g, hart, this.bps!.stops()) : t.step(kind, g, hart, this.bps!.stops(), this.inspector?.keepInline), back ? 'Stepping back' : 'Stepping');
     });
   }
 

@@ -20,11 +20,12 @@ const SCENARIOS: (Scenario & { title: string })[] = [
   { title: 'bugdemo-O0: variables, arguments and globals along a run of steps', elf: guestElf('bugdemo-O0'), breakpoints: ['f:load_offsets', 'f:feed'], ops: 'nnnnnsfnncnnnnsnf', variables: true, prints: BUGDEMO_PRINTS },
   { title: 'bugdemo-O2: the same with optimised code (location lists, inlined calls)', elf: guestElf('bugdemo-O2'), breakpoints: ['f:load_offsets', 'f:feed'], ops: 'c', variables: true, prints: BUGDEMO_PRINTS },
   { title: 'qsort-O0: arrays, pointers and recursion', elf: guestElf('qsort-O0'), breakpoints: ['f:insertion_sort'], ops: 'nnnnnnnnfnnn', variables: true, prints: QSORT_PRINTS },
-  // At -O2 the scenarios are mostly `continue`s: Rewind's `next` is gdb's where no inlined call
-  // or single-line loop is involved (this one), but two cases still differ and are left out
-  // until they match: `next` over an inlined call (hello-O2 uart_puts: gdb steps over
-  // uart_putc, Rewind stops inside it) and `next` in a loop whose body is one line (bugdemo-O2
-  // load_offsets: gdb stops at line 50 again on each iteration, Rewind leaves the loop).
+  // At -O2, `next` is gdb's along insertion_sort and over inlined calls (hello-O2: uart_putc
+  // inlined into uart_puts is stepped over, as gdb's infrun does). Still different, so left out
+  // until they match: a loop whose body is one line (bugdemo-O2 load_offsets: gdb stops at line
+  // 50 again on each iteration, Rewind leaves the loop) and the -O2 `main`s of crc32 and matmul,
+  // where GCC interleaves several inlined helpers and gdb's stops follow rules not modelled yet.
+  { title: 'hello-O2: next over inlined calls, step into uart_puts, finish', elf: guestElf('hello-O2'), breakpoints: ['f:main'], ops: 'nnnnsnnnnnnnfnnnn', variables: true },
   { title: 'qsort-O2: next along insertion_sort', elf: guestElf('qsort-O2'), breakpoints: ['f:insertion_sort'], ops: 'nnnnnnnnnnnnnnn', variables: true },
   { title: 'qsort-O2: an inlined swap inside quicksort', elf: guestElf('qsort-O2'), breakpoints: ['f:swap', 'f:insertion_sort'], ops: 'ccccc', variables: true, prints: QSORT_PRINTS },
   // hello-O2's fib, partly inlined into itself, is left out: on a loaded machine gdb on QEMU was

@@ -124,6 +124,19 @@ describe('adapter: time travel', function () {
       assert.ok(d.progress.some((e) => e.event === 'progressStart') && d.progress.some((e) => e.event === 'progressEnd'), 'a 1-billion-instruction replay reports progress');
       const input = await d.dc.customRequest('rewind/sendInput', { text: 'x' }).then(() => '', (e: Error) => e.message);
       assert.match(input, /input refused: this session replays a recording/);
+      // The same far jump again, cancelled from its progress notification: it stops where it got to.
+      await d.after(() => d.dc.customRequest('rewind/goToStart'));
+      const started = d.dc.waitForEvent('progressStart');
+      const stopped = d.nextStop();
+      await d.dc.customRequest('rewind/goToEnd');
+      const ps = await started;
+      await d.dc.customRequest('cancel', { progressId: ps.body.progressId });
+      const s = await stopped;
+      assert.equal(s.body.reason, 'pause');
+      const at = (await position(d)).icount;
+      assert.ok(at > 0 && at < p.endIcount, `cancelled part way (icount ${at} of ${p.endIcount})`);
+      await d.dc.terminateRequest();
+      await d.dc.waitForEvent('terminated');
     } finally {
       await d.close();
       fs.rmSync(work, { recursive: true, force: true });
