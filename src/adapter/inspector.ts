@@ -94,7 +94,6 @@ export class Inspector {
       return {
         id, name, line: f.line ?? 0, column: f.line ? 1 : 0, instructionPointerReference: hex(f.pc),
         ...(f.file ? { source: this.sources.source(f.file) } : { presentationHint: 'subtle' as const }),
-        ...(f.inline ? { presentationHint: 'label' as const } : {}),
       };
     });
     return { stackFrames, totalFrames: all.length };

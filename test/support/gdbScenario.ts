@@ -3,6 +3,7 @@
  * by Rewind's adapter over DAP — recording at every stop what a user sees: the stop's line, the
  * call stack, and (when asked) locals, arguments and printed expressions.
  */
+import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { Dap, GUEST_SRC } from './dapSession';
@@ -109,6 +110,8 @@ export async function playRewind(s: Scenario): Promise<{ d: Dap; snaps: Snapshot
 
 export async function rewindSnapshot(d: Dap, op: string, s: Scenario): Promise<Snapshot> {
   const st = await d.dc.stackTraceRequest({ threadId: 1 });
+  // An inlined call is a frame like any other (selectable, with its locals), never a label.
+  assert.ok(st.body.stackFrames.every((f) => f.presentationHint !== 'label'), 'no frame is a mere label');
   const frames = st.body.stackFrames.map((f) => ({ func: f.name.replace(/ \[inlined\]$/, ''), file: base(f.source?.path ?? f.source?.name), line: f.line }));
   const pos = await d.dc.customRequest('rewind/position');
   const snap: Snapshot = { op, frames, icount: pos.body.icount };
