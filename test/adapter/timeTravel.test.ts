@@ -135,8 +135,9 @@ describe('adapter: time travel', function () {
       assert.equal(s.body.reason, 'pause');
       const at = (await position(d)).icount;
       assert.ok(at > 0 && at < p.endIcount, `cancelled part way (icount ${at} of ${p.endIcount})`);
+      const terminated = d.dc.waitForEvent('terminated'); // it may come right behind the response
       await d.dc.terminateRequest();
-      await d.dc.waitForEvent('terminated');
+      await terminated;
     } finally {
       await d.close();
       fs.rmSync(work, { recursive: true, force: true });
