@@ -104,6 +104,18 @@ export class BreakpointManager {
     if (spec.hitCondition && spec.hitCondition.trim() !== '') parseHitCondition(spec.hitCondition);
   }
 
+  /** `breakpointLocations`: the lines from `line` to `endLine` where a breakpoint stays on its line (no move, no prologue skip). */
+  locations(sourcePath: string, line: number, endLine = line): DebugProtocol.BreakpointLocation[] {
+    const file = this.sources.dwarfNameOf(sourcePath);
+    if (file === undefined) return [];
+    const out: DebugProtocol.BreakpointLocation[] = [];
+    for (let l = Math.max(1, line); l <= Math.min(endLine, line + 10_000); l++) {
+      const placed = this.target.lineLocations(file, l);
+      if (placed.locations.length && placed.locations.every((x) => x.line === l)) out.push({ line: l });
+    }
+    return out;
+  }
+
   setSourceBreakpoints(sourcePath: string, bps: DebugProtocol.SourceBreakpoint[]): DebugProtocol.Breakpoint[] {
     const stops: CodeStop[] = [];
     const out: DebugProtocol.Breakpoint[] = [];

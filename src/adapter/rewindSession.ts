@@ -130,6 +130,7 @@ export class RewindSession extends DebugSession {
       supportsEvaluateForHovers: true,
       supportsSetVariable: true,
       supportsSetExpression: true,
+      supportsBreakpointLocationsRequest: true,
       supportsGotoTargetsRequest: true,
       supportsRestartFrame: true,
       supportsLoadedSourcesRequest: true,
@@ -203,6 +204,16 @@ export class RewindSession extends DebugSession {
       const lines = args.breakpoints ?? (args.lines ?? []).map((line) => ({ line }));
       if (!Array.isArray(lines) || lines.some((b) => typeof b?.line !== 'number')) throw new RequestError('setBreakpoints: every breakpoint needs a line number');
       response.body = { breakpoints: this.bps!.setSourceBreakpoints(p, lines) };
+    });
+  }
+
+  protected override breakpointLocationsRequest(response: DebugProtocol.BreakpointLocationsResponse, args: DebugProtocol.BreakpointLocationsArguments): void {
+    this.guard(response, () => {
+      this.launchedOnly();
+      const p = args?.source?.path;
+      if (typeof p !== 'string' || typeof args.line !== 'number' || !Number.isInteger(args.line)) throw new RequestError('breakpointLocations needs source.path and a line');
+      const end = typeof args.endLine === 'number' && Number.isInteger(args.endLine) ? args.endLine : args.line;
+      response.body = { breakpoints: this.bps!.locations(p, args.line, end) };
     });
   }
 

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { assembleElf } from '../support/assemble';
 import { Dap, guestElf, guestSource } from '../support/dapSession';
+import { gdbBreakLocations } from '../support/gdbBreak';
 
 function symbol(elf: string, name: string): number {
   const nm = spawnSync('riscv64-unknown-elf-nm', [elf], { encoding: 'utf8' });
@@ -152,6 +153,21 @@ describe('adapter: breakpoints', function () {
       w = await d.where();
       assert.deepEqual([s.body.reason, w.name], ['data breakpoint', 'main'], 'its first read, in the report');
       assert.ok(w.line > 120, `read late in main (line ${w.line})`);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('breakpointLocations: the lines where a breakpoint stays on its line, as gdb places them', async () => {
+    const src = guestSource('bugdemo.c');
+    const lines = Array.from({ length: 80 }, (_, i) => 30 + i);
+    const gdb = gdbBreakLocations(bugdemo, lines.map((l) => `bugdemo.c:${l}`));
+    const want = lines.filter((l, i) => gdb[i].length > 0 && gdb[i].every((x) => x.line === l));
+    const { d } = await Dap.launch({ program: bugdemo, stopOnEntry: true });
+    try {
+      const r = await d.dc.customRequest('breakpointLocations', { source: { path: src }, line: 30, endLine: 109 });
+      assert.deepEqual(r.body.breakpoints.map((b: { line: number }) => b.line), want);
+      assert.ok(want.length > 20);
     } finally {
       await d.close();
     }
