@@ -134,12 +134,7 @@ interface InlineCall {
 
 /** The inlined calls at pc, innermost first (empty without .debug_info). */
 function inlineChain(info: DebugInfo, pc: number): InlineCall[] {
-  try {
-    return (info.source.program?.scopeChain(pc) ?? []).filter((n) => n.kind === 'inline').map((n) => ({ die: n.die.offset, entry: n.ranges[0]?.lo, callLine: n.callLine }));
-  } catch (e) {
-    if (e instanceof RewindError) return [];
-    throw e;
-  }
+  return info.source.scopesAt(pc).filter((n) => n.kind === 'inline').map((n) => ({ die: n.die.offset, entry: n.ranges[0]?.lo, callLine: n.callLine }));
 }
 
 function hiddenAt(info: DebugInfo, pc: number, keep?: string): number {

@@ -1,6 +1,5 @@
 import type { DebugInfo } from '../debuginfo/debugInfo';
 import { TAG } from '../debuginfo/dwarfConstants';
-import type { ScopeNode } from '../debuginfo/dwarfScopes';
 import { RewindError } from '../errors';
 import type { PrologueAnalyzer } from './prologue';
 
@@ -23,11 +22,10 @@ const SYMBOL_TAGS = new Set<number>([TAG.variable, TAG.typedef, TAG.structure_ty
 export function lineLocations(info: DebugInfo, prologue: PrologueAnalyzer, file: string, line: number): { line: number; locations: LineLocation[] } {
   const rows = info.lines?.statementRowsFor(file, line);
   if (!rows || !rows.addresses.length) return { line, locations: [] };
-  const program = info.source.program;
   const seen = new Set<number>();
   const out: LineLocation[] = [];
   for (const pc of rows.addresses) {
-    const chain = safeChain(program, pc);
+    const chain = info.source.scopesAt(pc);
     const block = chain.find((n) => n.kind !== 'block' || n.die.children.some((c) => SYMBOL_TAGS.has(c.tag)));
     if (block) {
       if (seen.has(block.die.offset)) continue;
@@ -48,15 +46,6 @@ export function lineLocations(info: DebugInfo, prologue: PrologueAnalyzer, file:
   return { line: rows.line, locations: unique };
 }
 
-function safeChain(program: DebugInfo['source']['program'], pc: number): ScopeNode[] {
-  try {
-    return program?.scopeChain(pc) ?? [];
-  } catch (e) {
-    // Damaged .debug_info: no blocks to tell locations apart, so every row is one.
-    if (e instanceof RewindError) return [];
-    throw e;
-  }
-}
 
 /**
  * Where `break NAME` goes, as gdb places it: each out-of-line copy past its prologue, and the

@@ -1,6 +1,5 @@
 import type { DebugInfo } from '../debuginfo/debugInfo';
 import type { LineRow } from '../debuginfo/dwarfLine';
-import { RewindError } from '../errors';
 
 /**
  * Where gdb considers a function's body to start: the address `break FUNC` uses and where
@@ -39,13 +38,7 @@ export class PrologueAnalyzer {
 
   /** The entry of the function at addr: its DIE's (a weak definition another overrode has no symbol left), else its symbol's. */
   private functionEntry(addr: number): number | undefined {
-    try {
-      const dwarf = this.info.source.program?.scopeChain(addr).find((n) => n.kind === 'function')?.ranges[0]?.lo;
-      if (dwarf !== undefined) return dwarf;
-    } catch (e) {
-      if (!(e instanceof RewindError)) throw e;
-    }
-    return this.info.functionAt(addr)?.address;
+    return this.info.source.scopesAt(addr).find((n) => n.kind === 'function')?.ranges[0]?.lo ?? this.info.functionAt(addr)?.address;
   }
 
   private rows(): LineRow[] {

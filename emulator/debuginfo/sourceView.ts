@@ -161,6 +161,16 @@ export class SourceView {
     return chain.slice(k);
   }
 
+  /** The scopes at pc, innermost first; none where .debug_info is missing or damaged (for placement rules that can do without). */
+  scopesAt(pc: number): ScopeNode[] {
+    try {
+      return this.scopeChain(pc);
+    } catch (e) {
+      if (e instanceof RewindError) return [];
+      throw e;
+    }
+  }
+
   private scopeChain(pc: number): ScopeNode[] {
     try {
       return this.program?.scopeChain(pc) ?? [];
