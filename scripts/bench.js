@@ -22,6 +22,7 @@ const { runQemu, qemuRecord } = require(path.join(ROOT, 'test', 'support', 'qemu
 const { runRewind, REWIND_CLI } = require(path.join(ROOT, 'test', 'support', 'rewindCli.ts'));
 const { benchReplay } = require('./benchReplay');
 const { benchAdapter } = require('./benchAdapter');
+const { benchVscode } = require('./benchVscode');
 
 const GUEST_DIR = path.join(ROOT, 'emulator', 'guest');
 const BENCH_NAMES = ['crc32', 'sieve', 'matmul', 'qsort', 'strsearch'];
@@ -168,6 +169,11 @@ async function main() {
 
   await benchAdapter({ table, fmt }).catch((e) => {
     console.log(`bench: the debug adapter part failed: ${e && e.stack ? e.stack : e}`);
+    process.exitCode = 1;
+  });
+
+  await benchVscode({ table, fmt }).catch((e) => {
+    console.log(`bench: the VS Code part failed: ${e && e.message ? e.message : e}`);
     process.exitCode = 1;
   });
 

@@ -85,7 +85,7 @@ export class RewindSession extends DebugSession {
     }
   }
 
-  private fail(response: DebugProtocol.Response, e: unknown): void {
+  private fail(response: DebugProtocol.Response, e: unknown, showUser = true): void {
     let message: string;
     if (e instanceof RewindError || e instanceof RequestError) message = e.message;
     else {
@@ -94,15 +94,16 @@ export class RewindSession extends DebugSession {
       process.stderr.write(`rewind-adapter: ${(e as Error)?.stack ?? String(e)}\n`);
     }
     // The message goes in as a variable: DAP formats substitute {name} in `format`.
-    this.sendErrorResponse(response, { id: 1, format: '{_message}', variables: { _message: message }, showUser: true });
+    this.sendErrorResponse(response, { id: 1, format: '{_message}', variables: { _message: message }, showUser });
   }
 
-  private guard<R extends DebugProtocol.Response>(response: R, body: () => void): void {
+  /** `showUser` false where the client asked for itself and says what failed in its own words. */
+  private guard<R extends DebugProtocol.Response>(response: R, body: () => void, showUser = true): void {
     try {
       body();
       this.sendResponse(response);
     } catch (e) {
-      this.fail(response, e);
+      this.fail(response, e, showUser);
     }
   }
 
@@ -453,7 +454,7 @@ export class RewindSession extends DebugSession {
         target: this.target, opened: this.opened!, stops: () => this.bps!.stops(), position: () => this.position(),
         run: (op, title) => this.run(op, title),
       });
-    });
+    }, false);
   }
 
   protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {

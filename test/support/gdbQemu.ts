@@ -13,7 +13,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
+import { freePort } from './freePort';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -47,17 +47,6 @@ export interface GdbFrame {
 export interface GdbVariable {
   name: string;
   value: string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 // ---- MI parsing (GDB manual, "GDB/MI Output Syntax") ----
