@@ -8,8 +8,7 @@ const { spawnSync } = require('child_process');
 
 const ROOT = path.resolve(__dirname, '..');
 
-const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.max(0, Math.ceil(q * xs.length) - 1))];
-const now = () => Number(process.hrtime.bigint()) / 1e6;
+const { quantile, now, verdictLine } = require('./benchStats');
 
 async function timed(d, req) {
   const t0 = now();
@@ -24,7 +23,7 @@ async function benchAdapter({ table, fmt }) {
   ensureCliBuilt(); // before the clock starts: a stale bundle would be rebuilt inside the first launch
   const rows = [];
   const verdicts = [];
-  const target = (name, value, limit, unit) => verdicts.push(`target: ${name} ≤ ${limit} ${unit}: ${value <= limit ? 'PASS' : 'BELOW'} (${fmt(value)} ${unit})`);
+  const target = (name, value, limit, unit) => verdicts.push(verdictLine(name, value, limit, unit, fmt));
 
   // Launch to the first stop: a live recording stopped on entry, and run to a breakpoint in main.
   {

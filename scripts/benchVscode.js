@@ -8,8 +8,7 @@ const os = require('os');
 const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
-const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.max(0, Math.ceil(q * xs.length) - 1))];
-const now = () => Number(process.hrtime.bigint()) / 1e6;
+const { quantile, now, verdictLine } = require('./benchStats');
 
 async function benchVscode({ table, fmt }) {
   const { buildVsix } = require(path.join(ROOT, 'test', 'e2e', 'vsix.ts'));
@@ -48,7 +47,7 @@ async function benchVscode({ table, fmt }) {
     ];
     console.log('\nVS Code (code-server 4.139.1, headless Chromium), wall time until the editor shows the line:');
     console.log(table(['operation', 'n', 'p50 ms', 'max ms'], rows.map(([name, xs]) => [name, String(xs.length), fmt(quantile(xs, 0.5)), fmt(Math.max(...xs))])));
-    const verdict = (name, value, limit) => console.log(`target: ${name} ≤ ${limit} ms: ${value <= limit ? 'PASS' : 'BELOW'} (${fmt(value)} ms)`);
+    const verdict = (name, value, limit) => console.log(verdictLine(name, value, limit, 'ms', fmt));
     verdict('F5 → first stop shown in VS Code, p50', quantile(f5, 0.5), 3000);
     verdict('Step Back click → new line shown in VS Code, p50', quantile(back, 0.5), 300);
   } finally {

@@ -1,27 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { activeFileUri, DEBUG_TYPE, NOTHING_TO_DEBUG } from './activeSession';
 import { isSource, isTrace, Target, targetForFile } from './programFinder';
-
-export const DEBUG_TYPE = 'rewind';
 
 /** A launch configuration for a target (what F5 on a file starts). */
 export function configFor(target: Target, folder?: vscode.WorkspaceFolder): vscode.DebugConfiguration {
   const rel = (p: string) => (folder ? path.relative(folder.uri.fsPath, p) : path.basename(p));
-  return target.mode === 'record'
-    ? { type: DEBUG_TYPE, request: 'launch', name: `Record ${rel(target.program)}`, mode: 'record', program: target.program }
-    : { type: DEBUG_TYPE, request: 'launch', name: `Replay ${rel(target.trace)}`, mode: 'replay', trace: target.trace };
-}
-
-function activeFile(): string | undefined {
-  const uri = vscode.window.activeTextEditor?.document.uri ?? activeTabUri();
-  return uri?.scheme === 'file' ? uri.fsPath : undefined;
-}
-
-/** A binary file (an ELF, a trace) is open in a tab without a text editor. */
-function activeTabUri(): vscode.Uri | undefined {
-  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input as { uri?: vscode.Uri } | undefined;
-  return input?.uri instanceof vscode.Uri ? input.uri : undefined;
+  const name = target.mode === 'record' ? `Record ${rel(target.program)}` : `Replay ${rel(target.trace)}`;
+  return { type: DEBUG_TYPE, request: 'launch', name, ...targetFields(target) };
 }
 
 /**
@@ -33,9 +20,9 @@ export class RewindConfigurationProvider implements vscode.DebugConfigurationPro
   resolveDebugConfiguration(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.DebugConfiguration | undefined {
     const empty = !config.type && !config.request && !config.name;
     if (!empty && (config.program || config.trace)) return config;
-    const file = activeFile();
+    const file = activeFileUri()?.fsPath;
     if (!file) {
-      void vscode.window.showErrorMessage('Rewind: open a RISC-V ELF, a .rwtrace recording, or the C or assembly source of a built program, then press F5.');
+      void vscode.window.showErrorMessage(NOTHING_TO_DEBUG);
       return undefined;
     }
     const found = targetForFile(file, folder?.uri.fsPath ?? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file))?.uri.fsPath);

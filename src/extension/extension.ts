@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { RewindAdapterFactory } from './adapterFactory';
-import { DEBUG_TYPE, RewindConfigurationProvider, RewindDynamicConfigurations } from './configurationProvider';
+import { DEBUG_TYPE } from './activeSession';
+import { RewindConfigurationProvider, RewindDynamicConfigurations } from './configurationProvider';
 import { getExamples } from './examples';
 import { registerLaunchCommands } from './launchCommands';
 import { PositionStatus } from './positionStatus';

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { activeFileUri, NOTHING_TO_DEBUG } from './activeSession';
 import { configFor } from './configurationProvider';
 import { Target, targetForFile } from './programFinder';
 
@@ -24,9 +25,9 @@ export function registerLaunchCommands(): vscode.Disposable[] {
       if (file) await start({ mode: 'replay', trace: file.fsPath });
     }),
     vscode.commands.registerCommand('rewind.debugFile', async (uri?: vscode.Uri) => {
-      const file = uri ?? vscode.window.activeTextEditor?.document.uri ?? (vscode.window.tabGroups.activeTabGroup.activeTab?.input as { uri?: vscode.Uri } | undefined)?.uri;
-      if (!file || file.scheme !== 'file') {
-        void vscode.window.showErrorMessage('Rewind: open a RISC-V ELF, a .rwtrace recording, or the source of a built program first.');
+      const file = uri?.scheme === 'file' ? uri : activeFileUri();
+      if (!file) {
+        void vscode.window.showErrorMessage(NOTHING_TO_DEBUG);
         return;
       }
       const found = targetForFile(file.fsPath, vscode.workspace.getWorkspaceFolder(file)?.uri.fsPath);

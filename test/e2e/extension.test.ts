@@ -59,9 +59,15 @@ describe('extension: end to end in code-server', function () {
     const input = wb.page.locator('.quick-input-widget input');
     await input.waitFor();
     await shot('examples-folder-dialog');
-    await input.fill(`${path.dirname(examples)}/`);
-    // The dialog lists the typed folder's contents (just "..": it is empty) once it has taken the path.
-    await until('the dialog to show the folder', async () => (await wb.page.locator('.quick-input-list .monaco-list-row').allInnerTexts()).map((t) => t.trim()).join() === '..');
+    // The dialog fills in its default folder once it has listed it, which can overwrite a path
+    // typed too early; it has taken the path when it lists that folder's contents (just "..":
+    // it is empty) and still shows the path.
+    const typed = `${path.dirname(examples)}/`;
+    await until('the dialog to show the typed folder', async () => {
+      if ((await input.inputValue()) !== typed) await input.fill(typed);
+      const rows = (await wb.page.locator('.quick-input-list .monaco-list-row').allInnerTexts()).map((t) => t.trim()).join();
+      return rows === '..' && (await input.inputValue()) === typed;
+    });
     await wb.page.locator('.quick-input-widget .monaco-button', { hasText: 'Put the Examples Here' }).click();
     await wb.page.waitForURL((u) => decodeURIComponent(u.toString()).includes(examples), { timeout: 60_000 });
     await wb.ready();
@@ -182,9 +188,7 @@ describe('extension: end to end in code-server', function () {
 
     const broken = path.join(examples, 'broken.rwtrace');
     fs.writeFileSync(broken, Buffer.concat([Buffer.from('RWTRACE\0'), Buffer.alloc(200, 0x5a)]));
-    await wb.showExplorer();
-    await wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'broken.rwtrace' }).first().click();
-    await wb.page.locator('.tabs-container .tab.active', { hasText: 'broken.rwtrace' }).waitFor({ timeout: 10_000 });
+    await wb.openFromExplorer('broken.rwtrace');
     await wb.page.keyboard.press('F5');
     const corrupt = await wb.waitForNotification(/broken\.rwtrace/);
     assert.doesNotMatch(corrupt, /\n|at .*\.js:\d+/, 'one line, no stack trace');
@@ -208,11 +212,7 @@ describe('extension: end to end in code-server', function () {
   it("F5 on a recording replays it: the bugdemo session's .rwtrace stops at the same breakpoint", async () => {
     const trace = path.join(examples, 'bin', 'bugdemo-O0.rwtrace');
     assert.ok(fs.existsSync(trace), 'the recording the bugdemo session wrote');
-    await wb.showExplorer();
-    const row = wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'bugdemo-O0.rwtrace' }).first();
-    if ((await row.count()) === 0) await wb.page.locator('.explorer-folders-view .monaco-list-row', { hasText: /^bin$/ }).first().click();
-    await row.click();
-    await wb.page.locator('.tabs-container .tab.active', { hasText: 'bugdemo-O0.rwtrace' }).waitFor({ timeout: 10_000 });
+    await wb.openFromExplorer('bin/bugdemo-O0.rwtrace');
     await wb.page.keyboard.press('F5');
     // The data breakpoint on cal.gain set in the recording session persists: the replay stops
     // after its first write (main's own, line 88), then after the stray one — on the loop's

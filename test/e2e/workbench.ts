@@ -83,6 +83,22 @@ export class Workbench {
     await this.page.locator('.explorer-folders-view').waitFor({ timeout: 10_000 });
   }
 
+  /**
+   * Opens a file by clicking it in the explorer, as a user opens a binary file (Quick Open would
+   * do too, but F5 on a tab is what is tested); `relative` is under the root or one folder down,
+   * which is expanded first when its row is hidden.
+   */
+  async openFromExplorer(relative: string): Promise<void> {
+    await this.showExplorer();
+    const name = path.basename(relative);
+    const rows = this.page.locator('.explorer-folders-view .monaco-list-row');
+    const row = rows.filter({ hasText: name }).first();
+    const folder = path.dirname(relative);
+    if (folder !== '.' && (await row.count()) === 0) await rows.filter({ hasText: new RegExp(`^${folder}$`) }).first().click();
+    await row.click();
+    await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: 10_000 });
+  }
+
   /** Reveals `line` in the active editor, then clicks the gutter beside it as a user sets a breakpoint. */
   async clickGutter(line: number): Promise<void> {
     await this.page.keyboard.press('Control+G');
