@@ -4,6 +4,8 @@ import { readInput } from './machineOptions';
 /** Exit codes of the CLI beyond the guest's own (0..255 from the test device or HTIF). */
 export const EXIT_USAGE = 2;
 export const EXIT_IDLE = 3;
+/** A replay-mutex assert fired: the status a shell gives QEMU's abort (128 + SIGABRT). */
+export const EXIT_ABORTED = 134;
 export const EXIT_LIMIT = 124;
 /** Stopped by Ctrl-C or SIGTERM, after flushing output and closing any recording (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
@@ -54,7 +56,7 @@ export async function driveMachine(machine: Machine, opts: DriveOptions): Promis
         continue;
       }
       opts.afterStep?.();
-      const done = result.reason === 'exit' || result.reason === 'stuck' || result.reason === 'diverged'
+      const done = result.reason === 'exit' || result.reason === 'stuck' || result.reason === 'diverged' || result.reason === 'aborted'
         || (result.reason === 'limit' && machine.icount >= opts.maxInsns)
         || (result.reason === 'idle' && inputEnded && !machine.waitingOnHost());
       if (done || interrupted) return { result, seconds: Number(process.hrtime.bigint() - t0) / 1e9, interrupted: interrupted && !done };
@@ -97,6 +99,9 @@ export function reportRun(machine: Machine, result: RunResult, seconds: number, 
       process.stderr.write(`rewind: the guest is stuck: hart ${h.hartId} cannot fetch its trap handler at 0x${(h.pc >>> 0).toString(16)} (mtvec points at unmapped memory), so it would trap there forever\n`);
       return EXIT_IDLE;
     }
+    case 'aborted':
+      process.stderr.write(`rewind: ${machine.aborted} (the recording stops here, as QEMU aborts; --assert off goes on)\n`);
+      return EXIT_ABORTED;
     case 'idle': {
       const why = machine.hasPendingInput() ? 'input is left but the UART takes no more' : 'no input left';
       process.stderr.write(`rewind: the guest is idle for good: every hart waits in WFI with no timer armed and ${why}\n`);

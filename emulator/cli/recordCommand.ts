@@ -11,7 +11,7 @@ import { OutputSink } from './hostIo';
 import { driveMachine, reportRun } from './driveMachine';
 import { MACHINE_OPTIONS, MACHINE_USAGE, machineConfig, maxInsnsOption, readElfFile, schedOption } from './machineOptions';
 
-export const RECORD_USAGE = `rewind record PROG.elf -o T.rwtrace [--input FILE|-] [--snapshot-at ICOUNT[,ICOUNT...]] [--migrate-at ICOUNT:FILE] [--lock-trace full|replay-only|off] [--inject migration-without-replay-lock] ${MACHINE_USAGE}`;
+export const RECORD_USAGE = `rewind record PROG.elf -o T.rwtrace [--input FILE|-] [--snapshot-at ICOUNT[,ICOUNT...]] [--migrate-at ICOUNT:FILE] [--lock-trace full|replay-only|off] [--inject migration-without-replay-lock] [--assert on|off] ${MACHINE_USAGE}`;
 export const INJECTIONS = ['migration-without-replay-lock'] as const;
 
 /** Violations printed as they happen; the rest are counted (all are in the trace). */
@@ -36,7 +36,7 @@ function jobsFrom(values: Record<string, unknown>): Job[] {
 export async function recordCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     output: { type: 'string', short: 'o' }, input: { type: 'string' }, 'snapshot-at': { type: 'string' },
-    'migrate-at': { type: 'string', multiple: true }, 'lock-trace': { type: 'string' }, inject: { type: 'string' }, ...MACHINE_OPTIONS,
+    'migrate-at': { type: 'string', multiple: true }, 'lock-trace': { type: 'string' }, inject: { type: 'string' }, assert: { type: 'string' }, ...MACHINE_OPTIONS,
   }, RECORD_USAGE);
   if (positionals.length !== 1) throw new RewindError('USAGE', `expected one ELF file (usage: ${RECORD_USAGE})`);
   const outPath = values.output as string | undefined;
@@ -53,12 +53,14 @@ export async function recordCommand(argv: string[]): Promise<number> {
   }
   const inject = values.inject as string | undefined;
   if (inject !== undefined && !(INJECTIONS as readonly string[]).includes(inject)) throw new RewindError('USAGE', `--inject takes ${INJECTIONS.join(', ')}, not '${inject}'`);
+  const asserts = values.assert === undefined ? 'on' : String(values.assert);
+  if (asserts !== 'on' && asserts !== 'off') throw new RewindError('USAGE', `--assert takes on or off, not '${asserts}'`);
   const elfPath = positionals[0];
   const elf = readElfFile(elfPath);
   const config = machineConfig(values);
   const file = new RecordingFile(outPath, { elfPath, elf, machine: config, sched, lockTrace, jobs, inject, madeBy: { commandLine: ['rewind', 'record', ...argv] } });
   const guestSha256 = file.guestSha256;
-  const locks = file.lockSink();
+  const locks = file.lockBatchSink();
   const onViolation = (v: LockViolation): void => {
     // Op numbers are the trace's own only when every op is traced.
     file.violation(v, machine.icount, lockTrace === 'full' ? v.index : undefined);
@@ -67,8 +69,8 @@ export async function recordCommand(argv: string[]): Promise<number> {
   const out = new OutputSink(1);
   const machine = new Machine({
     ...config, jit: !values['no-jit'], sched, onOutput: out.put, replay: { mode: 'record', sink: file.event },
-    ...(locks ? { lockTrace: { level: lockTrace, sink: locks } } : {}),
-    jobs, injectMigrationWithoutReplayLock: inject === 'migration-without-replay-lock',
+    ...(locks ? { lockTrace: { level: lockTrace, batch: locks } } : {}),
+    jobs, injectMigrationWithoutReplayLock: inject === 'migration-without-replay-lock', assertReplayLock: asserts === 'on',
     jobHooks: {
       // savevm while recording: the state goes into a SNAPSHOT chunk; the event marks the spot.
       snapshot: (id, state) => {
@@ -88,6 +90,7 @@ export async function recordCommand(argv: string[]): Promise<number> {
     },
   });
   machine.checker!.onViolation(onViolation);
+  file.flushesTracer(machine.locks.tracer);
   machine.loadElf(elf, elfPath);
   for (const w of machine.loadWarnings) process.stderr.write(`rewind: warning: ${w}\n`);
   const maxInsns = maxInsnsOption(values);

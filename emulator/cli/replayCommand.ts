@@ -100,8 +100,9 @@ export async function replayCommand(argv: string[]): Promise<number> {
     }
     process.stderr.write(`rewind: replay verified: ${player.consumed} events, icount ${machine.icount}, state ${summary ? 'hash ' + hash.slice(0, 16) + '... as recorded' : 'not recorded (incomplete recording)'}\n`);
   }
-  if (summary?.reason === 'interrupted' && result.reason === 'limit' && machine.icount === endIcount) {
-    process.stderr.write(`rewind: ${machine.icount} instructions in ${seconds.toFixed(3)} s\nrewind: reached the end of the recording, which was interrupted at icount ${endIcount}\n`);
+  if ((summary?.reason === 'interrupted' || summary?.reason === 'aborted') && result.reason === 'limit' && machine.icount === endIcount) {
+    const how = summary.reason === 'aborted' ? 'stopped by a replay-mutex assertion' : 'interrupted';
+    process.stderr.write(`rewind: ${machine.icount} instructions in ${seconds.toFixed(3)} s\nrewind: reached the end of the recording, which was ${how} at icount ${endIcount}\n`);
     return 0;
   }
   // The replayed guest ends as the recorded one did: same exit code, or the same limit.

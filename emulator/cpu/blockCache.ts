@@ -57,6 +57,19 @@ export class BlockCache implements BlockSource {
   readonly slotImm = new Int32Array(ARENA + MAX_BLOCK + 1);
   readonly slotPc = new Int32Array(ARENA + MAX_BLOCK + 1);
   private used = 0;
+  /**
+   * Blocks decoded where control flow led (QEMU's counterpart is a TB translated and inserted:
+   * tcg_tb_insert). A block decoded where a slice resumes, often mid-block after an instruction
+   * budget ran out, is Rewind's own split: QEMU's budget-sized TBs are not counted either.
+   */
+  built = 0;
+  /**
+   * Whether a slice ends before a block counted in `built` runs: its lock operations are then
+   * traced at the icount where QEMU translates it, wherever the scheduler's steps end.
+   */
+  pauseOnBuild = false;
+  /** Start pcs counted in `built`: a block decoded again after a flush is not a new TB. */
+  private readonly translated = new Set<number>();
   /** Granules (RAM offset >> LINE_SHIFT) that hold decoded code: bit 0 of `lines`. */
   private readonly touched: number[] = [];
 
@@ -71,7 +84,11 @@ export class BlockCache implements BlockSource {
   }
 
   /** Decodes the block at pc into the arena; returns its slot in the tag table. */
-  build(pc: number): number {
+  build(pc: number, resumed = false): number {
+    if (!resumed && !this.translated.has(pc)) {
+      this.translated.add(pc);
+      this.built++;
+    }
     if (this.used + MAX_BLOCK + 1 > ARENA) this.flush();
     const t = BlockCache.slot(pc);
     const first = this.used;

@@ -7,7 +7,10 @@ import { RAM_XOR } from '../machine/bus';
 export interface BlockExit {
   /** Where execution continues, when `at` is -1. */
   pc: number;
-  /** -1, or the index of an instruction of the entry block that it left to the interpreter. */
+  /**
+   * -1 (or -2: `pc` is in the middle of a block), or the index of an instruction of the entry
+   * block that it left to the interpreter.
+   */
   at: number;
 }
 
@@ -66,7 +69,8 @@ export function compileBlock(src: BlockSource, k0: number, len: number, ramSize:
   const inTrace = new Set<number>([entry]);
   let total = len;
   const addr = (rs1: number, i: number) => `o = ((x[${rs1}] + ${hex(i)}) | 0) ^ ${hex(RAM_XOR)};`;
-  const exitTo = (pc: string, count: number) => `{ out.pc = ${pc}; out.at = -1; return done + ${count}; }`;
+  // at -2: left mid-block (the interpreter goes on there; that is no new TB, see BlockCache.built).
+  const exitTo = (pc: string, count: number, mid = false) => `{ out.pc = ${pc}; out.at = ${mid ? -2 : -1}; return done + ${count}; }`;
   const probed = (pc: number) => src.probe?.pcs.has(pc >>> 0) ?? false;
   const loopOrExit = (target: number, acc: number) => target === entry && !probed(entry)
     ? `{ done += ${acc}; if (done + ${len} <= room) continue; out.pc = ${hex(entry)}; out.at = -1; return done; }`
@@ -95,7 +99,7 @@ export function compileBlock(src: BlockSource, k0: number, len: number, ramSize:
       const fall = pcs[k + i + 1];
       const rd = (w >>> 8) & 63, rs1 = (w >>> 14) & 31, rs2 = (w >>> 19) & 31;
       const X = `x[${rd}]`, A = `x[${rs1}]`, B = `x[${rs2}]`;
-      const stop = isEntry ? `{ out.at = ${i}; return done + ${i}; }` : exitTo(hex(pc), acc + i);
+      const stop = isEntry ? `{ out.at = ${i}; return done + ${i}; }` : exitTo(hex(pc), acc + i, i > 0);
       const after = acc + i + 1;
       // A conditional branch: the trace goes on in the direction that has run more often.
       const branch = (cond: string) => {

@@ -41,6 +41,11 @@ export class Hart {
   stuck = false;
   /** In WFI, waiting for (mip & mie) != 0. */
   halted = false;
+  /**
+   * Where QEMU's log places what happens while the hart sleeps in WFI: one short of the count
+   * the WFI's block is charged, as QEMU only accounts the WFI itself once the hart wakes.
+   */
+  sleepIcount = 0;
   /** LR/SC reservation: address and the value LR saw (QEMU's load_res / load_val). */
   private resAddr = -1;
   private resValue = 0;
@@ -113,8 +118,14 @@ export class Hart {
   onTrap: ((cause: number, tval: number, pc: number, icount: number) => void) | undefined = undefined;
 
   /** Trap entry into M-mode; returns the handler address. `ic` is the icount before the instruction. */
-  trap(cause: number, tval: number, pc: number, ic = this.clock.icount): number {
+  /** Record/replay: told of every synchronous exception (QEMU logs each: replay_exception). */
+  onException: ((loggedIcount: number) => void) | undefined = undefined;
+
+  trap(cause: number, tval: number, pc: number, ic = this.clock.icount, logged = ic + 1): number {
     if (this.onTrap !== undefined) this.onTrap(cause, tval, pc, ic);
+    // `logged`: where QEMU's log has it — after the trapping instruction, which QEMU counts,
+    // except for a faulting access, which cpu_restore_state un-counts.
+    if (this.onException !== undefined && (cause & INTERRUPT) === 0) this.onException(logged);
     this.mepc = pc;
     this.mcause = cause | 0;
     this.mtval = tval | 0;
@@ -189,7 +200,7 @@ export class Hart {
   /** Enters the trap for a faulting access; QEMU un-counts the instruction (cpu_restore_state). */
   private fault(cause: number, addr: number, pc: number, ic: number): Slow {
     this.sync(ic - 1);
-    this.trapPc = this.trap(cause, addr, pc);
+    this.trapPc = this.trap(cause, addr, pc, ic - 1, ic - 1);
     return Slow.TRAPPED;
   }
 
@@ -229,12 +240,12 @@ export class Hart {
       case Op.CSRRW: case Op.CSRRS: case Op.CSRRC: case Op.CSRRWI: case Op.CSRRSI: case Op.CSRRCI:
         if (this.csrInstruction(w, imm, ic)) return true; // the write may change interrupt state
         this.countAdjust = -1; // QEMU rolls back icount for a CSR access that faults at run time
-        this.nextPc = this.trap(Cause.ILLEGAL_INSTRUCTION, csrEncoding(w, imm), pc, ic - 1);
+        this.nextPc = this.trap(Cause.ILLEGAL_INSTRUCTION, csrEncoding(w, imm), pc, ic - 1, ic - 1);
         return false;
       case Op.FETCH_FAULT:
         // QEMU raises the fetch fault before translating anything: nothing is counted.
         this.countAdjust = -1;
-        this.nextPc = this.trap(Cause.FETCH_ACCESS, imm, pc, ic - 1);
+        this.nextPc = this.trap(Cause.FETCH_ACCESS, imm, pc, ic - 1, ic - 1);
         if (this.nextPc === pc) {
           // mtvec points at the unfetchable address itself: the hart would trap there forever
           // without executing (or counting) anything, so no instruction limit could stop it.
@@ -350,8 +361,11 @@ export class Hart {
    * have cut the block short. The clock sees them; instret does not.
    */
   wfi(npc: number, ic: number): number {
-    if ((this.mip & this.mie) === 0) this.halted = true;
     const tail = Math.min(this.qemuTbTail(npc), Math.max(0, this.timerIcount - ic));
+    if ((this.mip & this.mie) === 0) {
+      this.halted = true;
+      this.sleepIcount = ic + tail;
+    }
     this.retired -= tail;
     return tail;
   }

@@ -67,6 +67,9 @@ export function execute(h: Hart, limit: number): boolean {
   let early = false;
   h.beginSlice(base);
   const probe = blocks.probe;
+  // The next block is entered mid-way, where a store into a watched granule left the last one
+  // (Rewind's own exit, not a QEMU TB boundary: see BlockCache.built).
+  let split = false;
   outer: while (n < budget) {
     if (probe !== null && probe.pcs.has(pc >>> 0)) {
       probe.hit(pc >>> 0, base + n, h.hartId);
@@ -74,7 +77,13 @@ export function execute(h: Hart, limit: number): boolean {
       if (bus.debugStop) break;
     }
     let t = (pc >>> 1) & 0xffff;
-    if (btag[t] !== pc) t = blocks.build(pc);
+    if (btag[t] !== pc) {
+      const seen = blocks.built;
+      t = blocks.build(pc, n === 0 || split);
+      // Stop before it: the next slice starts with it cached (at n 0, where nothing is counted).
+      if (blocks.built !== seen && blocks.pauseOnBuild) break;
+    }
+    split = false;
     let k = bstart[t];
     const k0 = k;
     const len = blen[t];
@@ -85,6 +94,7 @@ export function execute(h: Hart, limit: number): boolean {
         if (jitOut.at < 0) {
           n += done;
           pc = jitOut.pc;
+          split = jitOut.at === -2;
           continue;
         }
         // It stopped before instruction `at` of its last pass, which is ours to run.
@@ -174,6 +184,7 @@ export function execute(h: Hart, limit: number): boolean {
           // The store hit a granule with code (or the HTIF mailbox): the block may be stale.
           pc = spc[k];
           n += k - k0;
+          split = true;
           if (bus.watchHit) { budget = n; early = true; } else if (bus.debugStop) budget = n;
           continue outer;
         }
@@ -188,6 +199,7 @@ export function execute(h: Hart, limit: number): boolean {
           } else break;
           pc = spc[k];
           n += k - k0;
+          split = true;
           if (bus.watchHit) { budget = n; early = true; } else if (bus.debugStop) budget = n;
           continue outer;
         }
@@ -202,6 +214,7 @@ export function execute(h: Hart, limit: number): boolean {
           } else break;
           pc = spc[k];
           n += k - k0;
+          split = true;
           if (bus.watchHit) { budget = n; early = true; } else if (bus.debugStop) budget = n;
           continue outer;
         }

@@ -11,6 +11,8 @@ export function describeStop(m: Machine, r: RunResult): Stop {
       const h = m.harts.find((x) => x.stuck) ?? m.harts[hart];
       return { reason: 'exception', hart: h.hartId, description: 'stuck', text: `hart ${h.hartId} cannot fetch its trap handler at 0x${(h.pc >>> 0).toString(16)} (mtvec points at unmapped memory), so it would trap there forever` };
     }
+    case 'aborted':
+      return { reason: 'exception', hart, description: 'replay assertion', text: m.aborted ?? 'a replay assertion failed' };
     case 'idle':
       return { reason: 'end', hart, description: 'idle for good', text: 'every hart waits in WFI with no timer armed and no input left' };
     default:

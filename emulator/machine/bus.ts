@@ -136,7 +136,7 @@ export class SystemBus {
     if (d && addr + size <= d.base + d.size && (!d.validAccess || d.validAccess(addr - d.base, size))) {
       const mmio = this.mmio;
       if (!mmio) return d.read(addr - d.base, size) >>> 0;
-      mmio.enter(d);
+      mmio.enter(d, false);
       try {
         return d.read(addr - d.base, size) >>> 0;
       } finally {
@@ -181,7 +181,7 @@ export class SystemBus {
     const d = this.deviceAt(addr);
     if (d && addr + size <= d.base + d.size && (!d.validAccess || d.validAccess(addr - d.base, size))) {
       const mmio = this.mmio;
-      mmio?.enter(d);
+      mmio?.enter(d, true);
       try {
         d.write(addr - d.base, size, size === 4 ? value >>> 0 : value & ((1 << (8 * size)) - 1));
       } finally {
@@ -196,7 +196,7 @@ export class SystemBus {
   }
 
   /** Called around every device access: the vCPU takes the BQL there, as QEMU's does for MMIO. */
-  mmio?: { enter(d: MmioDevice): void; leave(d: MmioDevice): void };
+  mmio?: { enter(d: MmioDevice, write: boolean): void; leave(d: MmioDevice): void };
 
   /**
    * A debugger asked to stop at the next instruction boundary (a breakpoint probe, a watchpoint

@@ -84,6 +84,9 @@ export class Clint implements MmioDevice {
     }
   }
 
+  /** Deadlines armed so far: each is a timer_mod_ns of QEMU's mtimer (which kicks the vCPU out of its run). */
+  timerMods = 0;
+
   private writeTimecmp(h: number, value: bigint): void {
     this.timecmp[h] = value & U64;
     const rtc = this.rtc();
@@ -93,6 +96,7 @@ export class Clint implements MmioDevice {
       return;
     }
     this.mtip[h].set(false);
+    this.timerMods++;
     const nsDiff = (this.timecmp[h] - rtc) * NS_PER_TICK;
     this.deadline[h] = nsDiff > INT64_MAX ? Infinity : this.clock.virtualNs() + Number(nsDiff);
   }

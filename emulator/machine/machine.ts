@@ -16,12 +16,13 @@ import { DebugWrite, debugWriteRecorded, debugWritesDue, isDebugWrite } from '..
 import { MachineSnapshot } from '../snapshot/machineSnapshot';
 import { LockOp } from '../threads/lockOp';
 import { LockChecker } from '../threads/lockChecker';
-import { LockTracer, TraceLevel } from '../threads/lockTracer';
+import { LockBatch, LockTracer, TraceLevel } from '../threads/lockTracer';
 import { MainLoopThread } from '../threads/mainLoopThread';
 import { Job, JobHooks, MigrationThread, ownEvent } from '../threads/migrationThread';
 import { SchedulePolicy, Scheduler } from '../threads/scheduler';
 import { TicketLock } from '../threads/ticketLock';
-import { VcpuThread } from '../threads/vcpuThread';
+import { KICK_PERIOD_NS, VcpuThread } from '../threads/vcpuThread';
+import * as S from '../threads/qemuSites';
 
 export interface MachineConfig {
   /** RAM size in MiB (QEMU's -m); default 128. */
@@ -41,12 +42,22 @@ export interface MachineConfig {
   /** How the emulator's threads interleave: `fair` (default) or `random:SEED`. */
   sched?: SchedulePolicy;
   /** Where lock operations go, and which (full, replay-only, off). */
-  lockTrace?: { level: TraceLevel; sink: (op: LockOp) => void };
+  /**
+   * Where the kept lock operations go: `sink` gets a LockOp each, `batch` the tracer's typed
+   * columns (the recorder's fast path: nothing allocated per op).
+   */
+  lockTrace?: { level: TraceLevel; sink?: (op: LockOp) => void; batch?: (b: LockBatch) => void };
   /** Snapshots and migrations for the migration thread while recording. */
   jobs?: Job[];
   jobHooks?: JobHooks;
   /** Fault injection: the migration thread writes its events without the replay mutex, as QEMU did before the fix. */
   injectMigrationWithoutReplayLock?: boolean;
+  /**
+   * QEMU's replay-mutex asserts (on by default, as in QEMU's builds): the first replay-log access
+   * without the mutex stops the run ('aborted'). Off: the run goes on, as with the asserts
+   * compiled out, and the checker reports every such access.
+   */
+  assertReplayLock?: boolean;
 }
 
 export type StopReason =
@@ -59,7 +70,12 @@ export type StopReason =
   /** A hart traps forever fetching its own trap handler (mtvec points at unmapped memory). */
   | 'stuck'
   /** Replay no longer matches the recording: see machine.replay.divergence. */
-  | 'diverged';
+  | 'diverged'
+  /**
+   * A replay-log access without the replay mutex, which QEMU's g_assert(replay_mutex_locked())
+   * turns into an abort (see machine.aborted); only with the asserts on (the default).
+   */
+  | 'aborted';
 
 export interface RunResult {
   reason: StopReason;
@@ -78,6 +94,8 @@ const RTC_IRQ = 11;
 const INPUT_GAP = 10_000;
 
 const defaultHostNowNs = (): bigint => BigInt(Date.now()) * 1000000n;
+/** QEMU_CLOCK_VIRTUAL_RT's source: the host's monotonic clock. */
+const hostMonotonicNs = (): bigint => process.hrtime.bigint();
 
 /**
  * QEMU's `virt` board: harts, RAM, boot ROM, CLINT, PLIC, UART, RTC, test finisher, HTIF — and
@@ -102,12 +120,23 @@ export class Machine {
   private readonly hostNowNs: () => bigint;
   readonly replay?: ReplayController;
 
-  readonly locks: { tracer: LockTracer; bql: TicketLock; replay: TicketLock };
+  readonly locks: { tracer: LockTracer; bql: TicketLock; replay: TicketLock; other: Map<string, TicketLock> };
   /** The online lock-rule checker (record and replay only). */
   readonly checker?: LockChecker;
   readonly scheduler: Scheduler;
   readonly vcpus: VcpuThread[];
   private readonly migration: MigrationThread;
+  private readonly mainLoop: MainLoopThread;
+  /** The main loop has done its start-up (qemu_init): the vCPUs may run. */
+  started = false;
+  /** Why the run aborted (QEMU's assertion text and the sites), once it has. */
+  aborted: string | undefined;
+  /** The rr kick timer's deadline (QEMU_CLOCK_VIRTUAL ns): an execution run ends there at the latest. */
+  kickAtNs = KICK_PERIOD_NS;
+  /** Lock operations are traced or checked: the locks that only show in a trace are taken. */
+  readonly tracing: boolean;
+  /** Device accesses since the vCPU last looked (each is a TB exit in QEMU's icount mode). */
+  private mmioCount = 0;
 
   // Shared by the threads (see threads/): the round-robin baton, the VM's run state, the stop.
   /** The hart whose vCPU thread has the next turn. */
@@ -117,6 +146,8 @@ export class Machine {
   /** 'stopping' from vm_stop until vm_start; the vCPUs park and say so in vcpusPaused. */
   vm: 'running' | 'stopping' = 'running';
   vcpusPaused = false;
+  /** qemu_cpu_kick from another thread: the vCPU's execution run ends at its next exit. */
+  exitRequested = false;
   /** run()'s instruction limit. */
   runLimit = Infinity;
   /** The vCPU thread running guest code, for the BQL it takes around device accesses. */
@@ -157,26 +188,41 @@ export class Machine {
     this.clint = new Clint(this.clock, this.harts.map((h) => h.irqLine(MIP_MTIP)), this.harts.map((h) => h.irqLine(MIP_MSIP)));
     this.plic = new Plic({ harts: nHarts, meip: this.harts.map((h) => h.irqLine(MIP_MEIP)) });
 
+    this.tracing = config.lockTrace !== undefined || config.replay !== undefined;
+    this.bus.blocks.pauseOnBuild = this.tracing;
     const tracer = new LockTracer(config.lockTrace?.level ?? 'off', { icount: () => this.clock.icount, hostStep: () => this.scheduler.hostStep });
-    this.locks = { tracer, bql: new TicketLock('bql', tracer), replay: new TicketLock('replay', tracer) };
+    this.locks = { tracer, bql: new TicketLock('bql', tracer), replay: new TicketLock('replay', tracer), other: new Map() };
+    for (const l of [S.LOCK_TIMERS, S.LOCK_CHR, S.LOCK_TB, S.LOCK_WORK, S.LOCK_VMSTOP]) this.locks.other.set(l, new TicketLock(l, tracer));
     if (config.replay) {
       const checker = new LockChecker(tracer, this.locks.replay);
       this.checker = checker;
+      const asserts = config.assertReplayLock ?? true;
       const guard = (event: string): void => {
         const t = this.scheduler.current;
-        if (t) checker.checkAppend(t.name, t.site ?? t.name, event, this.clock.icount);
+        if (!t) return;
+        const v = checker.checkAppend(t.name, t.site ?? t.name, event, this.clock.icount);
+        if (v && asserts) {
+          this.aborted = `${qemuAssertFunction(event)}: assertion failed: (replay_mutex_locked()): ${v.message}`;
+          throw new ReplayAssertion(this.aborted);
+        }
       };
       this.replay = new ReplayController(config.replay, { icount: () => this.eventIcount(), pc: () => this.harts[this.lastHart].pc >>> 0 }, guard);
     }
-    if (config.lockTrace) tracer.onOp(config.lockTrace.sink);
+    if (config.lockTrace?.sink) tracer.onOp(config.lockTrace.sink);
+    if (config.lockTrace?.batch) tracer.onBatch(config.lockTrace.batch);
+    // cputlb.c's io_readx/io_writex take the BQL around every device access.
     this.bus.mmio = {
-      enter: (d) => this.takeBql(this.guestThread ?? 'vcpu?', `${d.name}:mmio`),
-      leave: (d) => this.locks.bql.release(this.guestThread ?? 'vcpu?', `${d.name}:mmio`),
+      enter: (_d, write) => {
+        this.mmioCount++;
+        this.takeBql(this.guestThread ?? 'vcpu?', write ? S.IO_WRITEX : S.IO_READX);
+      },
+      leave: () => this.locks.bql.release(this.guestThread ?? 'vcpu?', S.BQL_UNLOCK),
     };
 
     const sinkOut = config.onOutput ?? (() => undefined);
     const rc = this.replay;
-    const out = rc ? (b: number) => { rc.output(b); sinkOut(b); } : sinkOut;
+    // qemu_chr_write_buffer takes the chardev's chr_write_lock for every byte the guest sends.
+    const out = rc ? (b: number) => { this.touchLock(S.LOCK_CHR, this.guestThread ?? 'vcpu?', S.CHR_WRITE); rc.output(b); sinkOut(b); } : sinkOut;
     this.uart = new Uart16550({ irq: this.plic.source(UART_IRQ), transmit: out });
     const realNow = config.hostNowNs ?? defaultHostNowNs;
     this.hostNowNs = rc ? () => rc.hostNow(realNow) : realNow;
@@ -184,9 +230,21 @@ export class Machine {
     const finisher = new SifiveTest({ onExit: (code) => { this.exitCode = code; } });
     for (const d of [this.clint, this.plic, this.uart, this.rtc, finisher]) this.bus.addDevice(d);
 
+    if (rc) {
+      for (const h of this.harts) {
+        h.onException = (ic) => {
+          // cpu_handle_exception: the event, then the BQL around do_interrupt.
+          rc.exception(h.hartId, ic);
+          const t = this.guestThread ?? `vcpu${h.hartId}`;
+          this.takeBql(t, S.HANDLE_EXCEPTION);
+          this.locks.bql.release(t, S.BQL_UNLOCK);
+        };
+      }
+    }
     this.vcpus = this.harts.map((h) => new VcpuThread(this, h));
     this.migration = new MigrationThread(this, config.jobs ?? [], config.jobHooks ?? {}, config.injectMigrationWithoutReplayLock ?? false);
-    this.scheduler = new Scheduler([new MainLoopThread(this), ...this.vcpus, this.migration], config.sched);
+    this.mainLoop = new MainLoopThread(this);
+    this.scheduler = new Scheduler([this.mainLoop, ...this.vcpus, this.migration], config.sched);
     this.reset(RAM_BASE);
   }
 
@@ -288,8 +346,8 @@ export class Machine {
    * A vCPU thread at the start of its iteration, holding the replay mutex: fire due timers and
    * deliver async events (queued input; in replay, the input the log has here), under the BQL.
    */
-  processEvents(thread: string, site: string): void {
-    this.takeBql(thread, site);
+  processEvents(thread: string, _site: string): void {
+    if (this.clint.nextDeadlineNs() <= this.clock.virtualNs()) this.touchTimerList(thread, S.TIMER_RUN);
     this.clint.fireDue();
     // The RTC alarm runs on host time (QEMU's rtc_clock), so it is only polled while armed.
     const alarm = this.rtc.nextAlarmNs();
@@ -302,7 +360,109 @@ export class Machine {
       this.replay?.inputDelivered(this.asyncInput);
       this.asyncInput = undefined;
     }
-    this.locks.bql.release(thread, site);
+  }
+
+  /** A lock taken and released at once by `thread` (the short critical sections QEMU's traces are full of). */
+  touchLock(lock: string, thread: string, site: string): void {
+    if (!this.tracing) return;
+    const l = this.locks.other.get(lock)!;
+    if (!l.acquire(thread, site)) return; // held across a step by nobody: cannot happen
+    l.release(thread, site);
+  }
+
+  touchTimerList(thread: string, site: string): void {
+    this.touchLock(S.LOCK_TIMERS, thread, site);
+  }
+
+  touchTbRegion(thread: string, site: string): void {
+    this.touchLock(S.LOCK_TB, thread, site);
+  }
+
+  /** qemu_wait_io_event_common's process_queued_cpu_work: the hart's (empty) work list. */
+  touchCpuWork(thread: string): void {
+    this.touchLock(S.LOCK_WORK, thread, S.CPU_WORK);
+  }
+
+  /** Device accesses since the last call. */
+  takeMmioCount(): number {
+    const n = this.mmioCount;
+    this.mmioCount = 0;
+    return n;
+  }
+
+  /** rr_start_kick_timer / rr_kick_thread: the next kick a period from now. */
+  rearmKick(): void {
+    this.kickAtNs = this.clock.virtualNs() + KICK_PERIOD_NS;
+  }
+
+  /** qemu_notify_event from a vCPU: the main loop's poll returns. */
+  notifyMainLoop(why: 'idle' | 'notify'): void {
+    this.mainLoop.notify(why);
+  }
+
+  /** Wakes every vCPU asleep in rr_wait_io_event. */
+  private kickVcpus(): void {
+    for (const v of this.vcpus) v.kicked = true;
+  }
+
+  /**
+   * The main loop, holding both locks, woken because every hart sleeps in WFI: hand over input
+   * that waits, or warp the virtual clock to the next deadline as QEMU's icount_start_warp_timer
+   * does with sleep=off (logging its checkpoints and clock read), or — with nothing that could
+   * wake the harts from inside the machine — stop (idle, or diverged in a replay whose log goes on).
+   */
+  warpIdle(again: () => void): void {
+    const clock = this.clock;
+    const player = this.replay?.play;
+    if (!this.harts.every((h) => h.halted && !h.hasWork())) {
+      this.kickVcpus();
+      return;
+    }
+    // Replay: more input logged at this very icount (recorded while the guest slept).
+    if (player && player.nextIcountOf('EVENT_ASYNC_CHAR_READ') === clock.icount) {
+      this.kickVcpus();
+      return;
+    }
+    if (!player && this.uart.canReceive() > 0 && this.hasPendingInput()) {
+      this.guestIdle = true;
+      if (this.inputWanted()) this.queueInput();
+      this.kickVcpus();
+      return;
+    }
+    const deadline = this.clint.nextDeadlineNs();
+    const jobAt = this.nextJobAt(clock.icount);
+    if (deadline === Infinity && jobAt === Infinity) {
+      const next = player?.peek();
+      if (player && next && next.name !== 'EVENT_END') {
+        player.diverge(`every hart asleep in WFI with nothing to wake them at icount ${clock.icount}`);
+        this.stopWith('diverged');
+      } else {
+        this.stopWith('idle');
+      }
+      // Look again on the next run(): input may have come by then.
+      this.mainLoop.notify('idle');
+      return;
+    }
+    const rc = this.replay;
+    const at = this.harts[this.lastHart].sleepIcount;
+    // icount_start_warp_timer: the deadline of the virtual clock's timers.
+    this.touchTimerList(this.mainLoop.name, S.TIMER_DEADLINE);
+    if (rc) {
+      const ok = rc.checkpoint('CLOCK_WARP_START', at) && (rc.virtualRt(hostMonotonicNs, at), !rc.divergence);
+      if (!ok) {
+        this.stopWith('diverged');
+        return;
+      }
+    }
+    const now = clock.virtualNs();
+    if (deadline !== Infinity && deadline > now) clock.warpNs += deadline - now;
+    // qemu_clock_notify, then timerlist_run_timers on the virtual clock behind its checkpoint.
+    if (rc && !rc.checkpoint('CLOCK_VIRTUAL', at)) {
+      this.stopWith('diverged');
+      return;
+    }
+    again();
+    this.kickVcpus();
   }
 
   /** A vCPU leaves guest code: its count becomes visible to the other threads. */
@@ -317,8 +477,9 @@ export class Machine {
   }
 
   /**
-   * Takes the BQL. No thread holds it across a scheduler step, so it is always free when asked
-   * for; finding it taken means the emulator itself is broken, not the guest.
+   * Takes the BQL where the caller cannot wait (inside guest code). Only the main loop keeps it
+   * across a scheduler step, and only while it also holds the replay mutex, which a vCPU in guest
+   * code holds itself: finding it taken means the emulator itself is broken, not the guest.
    */
   takeBql(thread: string, site: string): void {
     if (!this.locks.bql.acquire(thread, site)) throw new Error(`internal: BQL held by ${this.locks.bql.holder} at ${this.locks.bql.holderSite} when ${thread} takes it at ${site}`);
@@ -414,11 +575,15 @@ export class Machine {
     // Debugger writes end an iteration too: they were made between two, at a debugger stop.
     for (; this.ownScanned < all.length; this.ownScanned++) {
       const e = all[this.ownScanned];
-      if (ownEvent(e) || isDebugWrite(e)) this.ownEvents.push({ index: e.index, icount: e.icount });
+      if (ownEvent(e, all) || isDebugWrite(e)) this.ownEvents.push({ index: e.index, icount: e.icount });
     }
     const own = this.ownEvents;
     const consumed = player.consumed;
-    while (this.ownEventNext < own.length && (own[this.ownEventNext].index < consumed || own[this.ownEventNext].icount < icount)) this.ownEventNext++;
+    // One logged behind an event at a later icount (a rule-breaker stamped it with a stale
+    // count) cannot stop the vCPUs: they run on, and find it in the past (a divergence).
+    const stale = (o: { index: number; icount: number }) => o.index > 0 && all[o.index - 1].icount > o.icount;
+    const passed = (o: { index: number; icount: number }) => o.index < consumed || o.icount < icount || stale(o);
+    while (this.ownEventNext < own.length && passed(own[this.ownEventNext])) this.ownEventNext++;
     return this.ownEventNext < own.length ? own[this.ownEventNext].icount : Infinity;
   }
 
@@ -445,6 +610,7 @@ export class Machine {
     const clock = this.clock;
     const sched = this.scheduler;
     for (;;) {
+      if (this.aborted !== undefined) return { reason: 'aborted', exitCode: 0 };
       if (this.replay?.divergence) return { reason: 'diverged', exitCode: 0 };
       if (this.exitCode !== undefined) return { reason: 'exit', exitCode: this.exitCode };
       if (this.stop !== undefined) {
@@ -458,15 +624,26 @@ export class Machine {
         if (!this.vcpus.some((v) => v.iter)) this.applyDueDebugWrites();
         return { reason: 'limit', exitCode: 0 };
       }
-      sched.step();
+      try {
+        sched.step();
+      } catch (e) {
+        // The assert fired inside a thread's step: like QEMU's abort, nothing of that step goes on.
+        if (!(e instanceof ReplayAssertion)) throw e;
+      }
     }
+  }
+
+  /** A read of the host clock (QEMU_CLOCK_HOST): logged in record, read from the log in replay. */
+  readHostClock(): bigint {
+    return this.hostNowNs();
   }
 
   /** The whole machine, at the instruction boundary where it stopped (see MachineSnapshot). */
   saveState(opts: { ram?: boolean } = {}): MachineSnapshot {
     // A vCPU in the middle of an iteration: the next run() finishes it on the same hart.
     const v = this.vcpus.find((x) => x.iter);
-    const cut = v?.iter && { hart: v.hart.hartId, end: v.iter.end, timerAt: v.iter.timerAt === Infinity ? null : v.iter.timerAt };
+    const main = this.mainLoop.state();
+    const cut = v?.iter && { hart: v.hart.hartId, end: v.iter.end, timerAt: v.iter.timerAt === Infinity ? null : v.iter.timerAt, run: v.runState() };
     return {
       icount: this.clock.icount, warpNs: this.clock.warpNs,
       harts: this.harts.map((h) => h.saveState()),
@@ -476,8 +653,11 @@ export class Machine {
       // Plain JSON: an unarmed timer (Infinity) is null, an unset exit code absent.
       run: {
         nextHart: this.nextHart, lastHart: this.lastHart, shutdownLogged: this.shutdownLogged,
+        ...(this.started ? {} : { beforeStartUp: true }),
         ...(this.exitCode !== undefined ? { exitCode: this.exitCode } : {}),
         ...(cut ? { cut } : {}),
+        kickAtNs: this.kickAtNs,
+        ...(main ? { mainLoop: main } : {}),
       },
     };
   }
@@ -512,12 +692,12 @@ export class Machine {
     this.locks.bql.reset();
     this.locks.replay.reset();
     this.checker?.restart();
-    for (const v of this.vcpus) v.iter = undefined;
-    if (r.cut) {
-      const v = this.vcpus[r.cut.hart];
-      v.iter = { end: r.cut.end, timerAt: r.cut.timerAt ?? Infinity };
-      if (this.replay) this.locks.replay.acquire(v.name, 'machine:load_state');
-    }
+    for (const l of this.locks.other.values()) l.reset();
+    this.started = r.beforeStartUp !== true;
+    this.mainLoop.restore(this.started, r.mainLoop);
+    if (r.kickAtNs !== undefined) this.kickAtNs = r.kickAtNs;
+    else this.rearmKick();
+    for (const v of this.vcpus) v.restore(this.started, r.cut && r.cut.hart === v.hart.hartId ? { end: r.cut.end, timerAt: r.cut.timerAt ?? Infinity, run: r.cut.run } : undefined);
   }
 
   private checkHtif(): void {
@@ -526,4 +706,15 @@ export class Machine {
     const code = this.htif.exitCode(this.bus.load(this.htif.tohost, 4));
     if (code !== undefined) this.exitCode = code;
   }
+}
+
+/** Unwinds the thread step in which a replay-mutex assert fired. */
+class ReplayAssertion extends Error {}
+
+/**
+ * The QEMU function whose g_assert(replay_mutex_locked()) an access to the log hits first: clock
+ * reads go through replay_save_clock, every other write starts with replay_save_instructions.
+ */
+function qemuAssertFunction(event: string): string {
+  return event.startsWith('EVENT_CLOCK') ? 'replay_save_clock' : 'replay_save_instructions';
 }

@@ -18,7 +18,16 @@ export const enum EventId {
   MIGRATION = 9,
   RUN_STATE = 10,
   DEBUG_WRITE = 11,
+  INSTRUCTION = 12,
+  CLOCK_VIRTUAL_RT = 13,
+  SHUTDOWN_HOST_SIGNAL = 14,
+  /** CHECKPOINT + kind, in QEMU's order (replay/replay.h ReplayCheckpoint). */
+  CHECKPOINT = 16,
 }
+
+/** QEMU's checkpoint kinds, in the order of their ids. */
+export const CHECKPOINT_KINDS = ['CLOCK_WARP_START', 'CLOCK_WARP_ACCOUNT', 'RESET_REQUESTED', 'SUSPEND_REQUESTED', 'CLOCK_VIRTUAL', 'CLOCK_HOST', 'CLOCK_VIRTUAL_RT', 'INIT', 'RESET'] as const;
+export type CheckpointKind = typeof CHECKPOINT_KINDS[number];
 
 interface IdInfo { kind: EventKind; name: string; fields: [string, 'u' | 'bytes' | 'str'][] }
 
@@ -34,7 +43,12 @@ export const EVENT_IDS: Record<number, IdInfo> = {
   [EventId.MIGRATION]: { kind: 'migration', name: 'EVENT_MIGRATION', fields: [['phase', 'str'], ['target', 'str'], ['detail', 'str']] },
   [EventId.RUN_STATE]: { kind: 'run-state', name: 'EVENT_RUN_STATE', fields: [['state', 'str']] },
   [EventId.DEBUG_WRITE]: { kind: 'debug', name: 'EVENT_DEBUG_WRITE', fields: [['target', 'str'], ['hart', 'u'], ['address', 'u'], ['bytes', 'bytes']] },
+  // The delta is the icount delta every event carries; `instructions` repeats it as QEMU's reader has it.
+  [EventId.INSTRUCTION]: { kind: 'instruction', name: 'EVENT_INSTRUCTION', fields: [] },
+  [EventId.CLOCK_VIRTUAL_RT]: { kind: 'clock', name: 'EVENT_CLOCK_VIRTUAL_RT', fields: [['hi', 'u'], ['lo', 'u']] },
+  [EventId.SHUTDOWN_HOST_SIGNAL]: { kind: 'shutdown', name: 'EVENT_SHUTDOWN_HOST_SIGNAL', fields: [['cause', 'str'], ['code', 'u']] },
 };
+CHECKPOINT_KINDS.forEach((k, i) => { EVENT_IDS[EventId.CHECKPOINT + i] = { kind: 'checkpoint', name: `EVENT_CP_${k}`, fields: [] }; });
 
 const ID_BY_NAME = new Map(Object.entries(EVENT_IDS).map(([id, i]) => [i.name, Number(id)]));
 
@@ -90,6 +104,7 @@ export function decodeEvents(p: Uint8Array, first: number, icount: number, offse
     const id = p[o++];
     const info = EVENT_IDS[id];
     if (!info) throw new Error(`unknown event id ${id} at payload byte ${at}`);
+    const before = icount;
     icount += varint();
     const data: Record<string, number | string | number[]> = {};
     for (const [f, t] of info.fields) {
@@ -102,6 +117,7 @@ export function decodeEvents(p: Uint8Array, first: number, icount: number, offse
         data[f] = t === 'bytes' ? Array.from(bytes) : new TextDecoder().decode(bytes);
       }
     }
+    if (info.kind === 'instruction') data.instructions = icount - before;
     events.push({ index: first + events.length, icount, kind: info.kind, name: info.name, offset: offset + at, data });
   }
   return events;

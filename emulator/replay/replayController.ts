@@ -4,6 +4,8 @@ import { charRead, charWrite } from './charEvents';
 import { hostClockRead } from './clockEvents';
 import { snapshotSaved } from './snapshotEvents';
 import { migration, runState } from './migrationEvents';
+import { checkpoint, virtualRtClock } from './checkpointEvents';
+import type { CheckpointKind } from './eventCodec';
 
 export type ReplayConfig =
   | { mode: 'record'; sink: (e: ReplayEvent) => void }
@@ -40,7 +42,7 @@ export class ReplayController {
         events.push(e);
         player.skipTo(events.length);
         cfg.sink?.(e);
-      }, guard, events.length);
+      }, guard, events.length, events.length ? events[events.length - 1].icount : 0);
       this.live = true;
     }
   }
@@ -93,10 +95,32 @@ export class ReplayController {
     else this.play!.take('EVENT_INTERRUPT', data);
   }
 
+  /**
+   * The guest stopped the machine (the test finisher, HTIF). QEMU 7.2's finisher calls exit()
+   * at once, so its log has no guest-shutdown event, only the SHUTDOWN_HOST_SIGNAL that
+   * replay_finish writes at exit; Rewind writes the same, with the exit code beside it.
+   */
+  /** A synchronous exception taken at `icount` (QEMU's cpu_handle_exception logs each one). */
+  exception(hart: number, icount: number): void {
+    const rec = this.rec;
+    if (rec) rec.append('EVENT_EXCEPTION', 'exception', { hart, cause: 0 }, icount);
+    else this.play!.take('EVENT_EXCEPTION', { hart }, icount);
+  }
+
   shutdown(cause: string, code: number): void {
     const rec = this.rec;
-    if (rec) rec.append('EVENT_SHUTDOWN', 'shutdown', { cause, code });
-    else this.play!.take('EVENT_SHUTDOWN', { cause, code });
+    if (rec) rec.append('EVENT_SHUTDOWN_HOST_SIGNAL', 'shutdown', { cause, code });
+    else this.play!.take('EVENT_SHUTDOWN_HOST_SIGNAL', { cause, code });
+  }
+
+  /** A checkpoint (replay/checkpointEvents.ts); false: replay diverged. */
+  checkpoint(kind: CheckpointKind, icount?: number): boolean {
+    return checkpoint(this, kind, icount);
+  }
+
+  /** A read of QEMU_CLOCK_VIRTUAL_RT, logged. */
+  virtualRt(realNs: () => bigint, icount?: number): bigint {
+    return virtualRtClock(this, realNs, icount);
   }
 
   /** A snapshot was taken here (record), or replay has reached where one was (false: diverged). */

@@ -8,11 +8,30 @@ export interface ReplayPosition {
 
 /** Record mode: every nondeterministic input, and the outputs that pin replay down, appended. */
 export class Recorder {
-  constructor(private readonly pos: ReplayPosition, private readonly sink: (e: ReplayEvent) => void, private readonly guard?: (event: string) => void, private index = 0) {}
+  /** Icount of the last event written: an event further on is preceded by an INSTRUCTION event. */
+  private last: number;
 
-  append(name: string, kind: ReplayEvent['kind'], data: ReplayEvent['data'] = {}): void {
+  constructor(private readonly pos: ReplayPosition, private readonly sink: (e: ReplayEvent) => void, private readonly guard?: (event: string) => void, private index = 0, lastIcount = 0) {
+    this.last = lastIcount;
+  }
+
+  /**
+   * Appends an event at the machine's icount (or at `icount`, for what QEMU stamps before the
+   * instruction that is running: a WFI's sleep). As QEMU's replay_save_instructions does, the
+   * instructions run since the previous event are written first, as their own event.
+   */
+  append(name: string, kind: ReplayEvent['kind'], data: ReplayEvent['data'] = {}, icount = this.pos.icount()): void {
     this.guard?.(name);
-    this.sink({ index: this.index++, icount: this.pos.icount(), kind, name, offset: -1, data });
+    if (icount > this.last) {
+      this.sink({ index: this.index++, icount, kind: 'instruction', name: 'EVENT_INSTRUCTION', offset: -1, data: { instructions: icount - this.last } });
+      this.last = icount;
+    }
+    this.sink({ index: this.index++, icount, kind, name, offset: -1, data });
+  }
+
+  /** Continues after a log restored to `icount` (live recording behind its end). */
+  resumeAt(icount: number): void {
+    this.last = icount;
   }
 
   get count(): number {
@@ -49,7 +68,17 @@ export class Player {
 
   /** Every event there is has been consumed (live mode: the machine is at the log's end). */
   get atEnd(): boolean {
-    return this.next >= this.events.length;
+    return this.skipInstructions() >= this.events.length;
+  }
+
+  /**
+   * INSTRUCTION events say how far the machine runs before the next event, which every event's
+   * icount says already: replay passes over them, so they check nothing twice.
+   */
+  private skipInstructions(): number {
+    const ev = this.events;
+    while (this.next < ev.length && ev[this.next].kind === 'instruction') this.next++;
+    return this.next;
   }
 
   get all(): readonly ReplayEvent[] {
@@ -58,7 +87,7 @@ export class Player {
 
   /** The next event not yet consumed. */
   peek(): ReplayEvent | undefined {
-    return this.events[this.next];
+    return this.events[this.skipInstructions()];
   }
 
   get consumed(): number {
@@ -67,7 +96,7 @@ export class Player {
 
   /** Icount of the next event of one of these names, if it is the next event at all. */
   nextIcountOf(...names: string[]): number | undefined {
-    const e = this.events[this.next];
+    const e = this.events[this.skipInstructions()];
     return e && names.includes(e.name) ? e.icount : undefined;
   }
 
@@ -75,11 +104,10 @@ export class Player {
    * Consumes the next event, which must be `name` at the current icount with matching `check`
    * fields; returns it, or undefined after recording a divergence.
    */
-  take(name: string, check: Record<string, number | string> = {}): ReplayEvent | undefined {
+  take(name: string, check: Record<string, number | string> = {}, icount = this.pos.icount()): ReplayEvent | undefined {
     if (this.divergence) return undefined;
     this.guard?.(name);
-    const e = this.events[this.next];
-    const icount = this.pos.icount();
+    const e = this.events[this.skipInstructions()];
     const ok = e && e.name === name && e.icount === icount && Object.entries(check).every(([k, v]) => e.data?.[k] === v);
     if (!ok) {
       const actual = `${name}${Object.keys(check).length ? ' ' + Object.entries(check).map(([k, v]) => `${k}=${v}`).join(' ') : ''} at icount ${icount}`;
@@ -98,6 +126,7 @@ export class Player {
   /** Records a divergence found by the machine itself (e.g. it ran past an input's icount). */
   diverge(actual: string): void {
     if (this.divergence) return;
+    this.skipInstructions();
     this.divergence = { eventIndex: this.next, icount: this.pos.icount(), pc: this.pos.pc(), expected: describeEvent(this.events[this.next]), actual };
   }
 }

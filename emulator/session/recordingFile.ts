@@ -8,7 +8,7 @@ import type { MachineSnapshot } from '../snapshot/machineSnapshot';
 import { encodeSnapshot } from '../snapshot/snapshotCodec';
 import type { LockOp } from '../threads/lockOp';
 import type { LockViolation } from '../threads/lockStats';
-import type { TraceLevel } from '../threads/lockTracer';
+import type { LockBatch, LockTracer, TraceLevel } from '../threads/lockTracer';
 import type { Job } from '../threads/migrationThread';
 import type { SchedulePolicy } from '../threads/scheduler';
 import { SnapshotSpiller } from '../timetravel/snapshotSpill';
@@ -82,7 +82,9 @@ export class RecordingFile {
       throw new RewindError('OUTPUT', `cannot write ${outPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     this.events = new EventStreamWriter(this.writer);
-    if (spec.lockTrace !== 'off') this.locks = new LockStreamWriter(this.writer);
+    // A lock chunk never reaches the disk before the events up to it (a killed recording keeps
+    // a lock stream no further on than its event stream).
+    if (spec.lockTrace !== 'off') this.locks = new LockStreamWriter(this.writer, { beforeChunk: () => this.events.flush() });
   }
 
   /** The machine's replay sink: every event recorded. */
@@ -100,6 +102,26 @@ export class RecordingFile {
     if (!locks) return undefined;
     return renumber ? (op) => { locks.append({ ...op, index: this.lockCount++ }); } : (op) => { this.lockCount++; locks.append(op); };
   }
+
+  /**
+   * The lock stream's batch sink (the recorder's fast path), or undefined with --lock-trace off.
+   * `tracer`: the machine's, flushed into the file with everything else.
+   */
+  lockBatchSink(): ((b: LockBatch) => void) | undefined {
+    const locks = this.locks;
+    if (!locks) return undefined;
+    return (b) => {
+      this.lockCount += b.end - b.start;
+      locks.appendBatch(b);
+    };
+  }
+
+  /** The tracer whose batches go into this file: what it holds is written at every flush. */
+  flushesTracer(tracer: LockTracer): void {
+    this.tracer = tracer;
+  }
+
+  private tracer?: LockTracer;
 
   get eventsRecorded(): number {
     return this.eventCount;
@@ -137,6 +159,7 @@ export class RecordingFile {
       this.events.flush();
       this.spill.maybe(machine, this.eventCount);
     }
+    this.tracer?.flush();
     this.events.tick();
     this.locks?.tick();
     if (this.marks.length) appendMarks(this.writer, this.marks.splice(0));
@@ -145,6 +168,7 @@ export class RecordingFile {
   /** Everything recorded so far goes to disk now (a debugger sitting at a stop appends nothing). */
   flush(): void {
     if (this.closed) return;
+    this.tracer?.flush();
     this.events.flush();
     this.locks?.flush();
     appendMarks(this.writer, this.marks.splice(0));

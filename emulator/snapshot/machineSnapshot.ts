@@ -24,8 +24,21 @@ export interface MachineSnapshot {
   run: {
     nextHart: number;
     lastHart: number;
-    cut?: { hart: number; end: number; timerAt: number | null };
+    cut?: { hart: number; end: number; timerAt: number | null; run?: VcpuRunState };
+    /** The rr kick timer's deadline (absent in older snapshots: re-armed from the restore). */
+    kickAtNs?: number;
     exitCode?: number;
     shutdownLogged: boolean;
+    /** The main loop's start-up (and its checkpoints) is still to come: a snapshot at reset. Absent: done. */
+    beforeStartUp?: boolean;
+    /** The main loop woken, or queued for the locks, when the snapshot was taken (absent: polling). */
+    mainLoop?: MainLoopState;
   };
 }
+
+/** Where a vCPU's execution run stands, so a restored one ends it where the original did. */
+/** The main loop between two polls: its pending wake-ups, and whether it is queued for the locks. */
+export interface MainLoopState { wakes: ('idle' | 'notify')[]; queued: boolean }
+
+/** A vCPU's run cut by a snapshot; `modsPending`: timer_mod_ns calls it has yet to see. */
+export interface VcpuRunState { runEnd: number; refillAt: number; modsPending: number }

@@ -375,7 +375,8 @@ function mergeAgg(into: Agg, from: Agg): void {
 const NAMES: Record<string, string> = { bql: 'the BQL', replay: 'the replay mutex' };
 export function lockLabel(l: LockName): string { return NAMES[l] ?? `mutex ${l}`; }
 
-function describe(v: Pending): string {
+/** The one-line text of a violation (its `message`). */
+export function describe(v: Omit<LockViolation, 'message'>): string {
   const at = `op #${v.index}${v.line !== undefined ? `, line ${v.line}` : ''}`;
   const held = (what: string) => `${what}${v.heldSite ? ` (taken at ${v.heldSite}, op #${v.heldIndex})` : ''}`;
   switch (v.kind) {

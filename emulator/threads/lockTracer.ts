@@ -8,12 +8,49 @@ export function parseTraceLevel(s: string): TraceLevel {
   throw new Error(`lock trace level must be full, replay-only or off, not '${s}'`);
 }
 
+/** Action codes of the compact form (the order of the .rwtrace LOCKS encoding). */
+export const ACTION_WAIT = 0, ACTION_ACQUIRED = 1, ACTION_RELEASED = 2;
+export const LOCK_ACTIONS: readonly LockAction[] = ['wait', 'acquired', 'released'];
+
+/**
+ * A run of kept ops in column form: op i (start <= i < end) is thread[i], lock[i], action[i],
+ * site[i] (ids into `names`), icount[i], step[i], index[i]; `violation(i)` its violation text if
+ * any. The arrays are reused for the next batch: a sink copies what it keeps.
+ */
+export interface LockBatch {
+  readonly thread: Uint32Array;
+  readonly lock: Uint32Array;
+  readonly action: Uint8Array;
+  readonly site: Uint32Array;
+  readonly icount: Float64Array;
+  readonly step: Float64Array;
+  readonly index: Float64Array;
+  readonly start: number;
+  readonly end: number;
+  /** id -> string, for threads, locks and sites alike. */
+  readonly names: readonly string[];
+  violation(i: number): string | undefined;
+}
+
+/**
+ * A rule checker on the compact form: ids (see LockTracer.name), the action code and the op's
+ * index; returns the violation text found at this op, if any.
+ */
+export type CompactChecker = (thread: number, lock: number, action: number, site: number, index: number) => string | undefined;
+
+const BATCH = 4096;
+
 /**
  * Collects the emulator's lock operations as they happen, stamped with the guest icount and the
  * scheduler's host step. Operations are recorded where the locks are really taken, never
  * synthesised later. Checkers see every operation whatever the level (a rule is checked even
  * when the trace keeps nothing); trace sinks see those the level keeps. With no listener at all
- * (a plain run) no op object is even built.
+ * (a plain run) nothing is done.
+ *
+ * The hot path is compact: thread, lock and site names are interned into small integer ids (a
+ * TicketLock caches the ids of the strings it sees, see `id`), checkers get ids, and batch sinks
+ * (`onBatch`) get preallocated typed columns — no object per op. Only `onOp`/`onCheck` listeners
+ * (the compatibility path) get LockOp objects, built for them alone.
  */
 export class LockTracer {
   private index = 0;
@@ -21,19 +58,78 @@ export class LockTracer {
   private kept = 0;
   private readonly sinks: ((op: LockOp) => void)[] = [];
   private readonly checkers: ((op: LockOp) => void)[] = [];
+  private readonly compact: CompactChecker[] = [];
+  private readonly batchSinks: ((b: LockBatch) => void)[] = [];
   private active = false;
+  /** Whether anything listens: when not, locks skip even interning their strings. */
+  get enabled(): boolean {
+    return this.active;
+  }
+  /** Whether anything wants the kept ops (sinks of either kind, at a level that keeps some). */
+  private tracing = false;
+  private readonly ids = new Map<string, number>();
+  private readonly names: string[] = [];
+  private replayId: number;
+  // The batch columns.
+  private readonly cThread = new Uint32Array(BATCH);
+  private readonly cLock = new Uint32Array(BATCH);
+  private readonly cAction = new Uint8Array(BATCH);
+  private readonly cSite = new Uint32Array(BATCH);
+  private readonly cIcount = new Float64Array(BATCH);
+  private readonly cStep = new Float64Array(BATCH);
+  private readonly cIndex = new Float64Array(BATCH);
+  private readonly cViolation = new Map<number, string>();
+  private fill = 0;
 
-  constructor(public level: TraceLevel = 'full', private readonly clock: { icount(): number; hostStep(): number }) {}
+  constructor(public level: TraceLevel = 'full', private readonly clock: { icount(): number; hostStep(): number }) {
+    this.replayId = this.id('replay');
+  }
 
-  /** A trace sink: gets the ops the level keeps. */
+  /** The small integer id of a thread, lock or site name (stable for the tracer's life). */
+  id(s: string): number {
+    let i = this.ids.get(s);
+    if (i === undefined) {
+      i = this.names.length;
+      this.names.push(s);
+      this.ids.set(s, i);
+    }
+    return i;
+  }
+
+  /** The name an id stands for. */
+  name(id: number): string {
+    return this.names[id];
+  }
+
+  /** A trace sink that wants objects: gets the ops the level keeps, one LockOp each (compat path). */
   onOp(listener: (op: LockOp) => void): void {
     this.sinks.push(listener);
     this.active = true;
+    this.tracing = this.level !== 'off';
   }
 
-  /** A rule checker: gets every op, before the sinks (so a violation it finds is traced with the op). */
+  /**
+   * A trace sink on the compact form: gets the kept ops in batches of typed columns, when a batch
+   * is full and at `flush()`.
+   */
+  onBatch(listener: (b: LockBatch) => void): void {
+    this.batchSinks.push(listener);
+    this.active = true;
+    this.tracing = this.level !== 'off';
+  }
+
+  /** A rule checker on objects (compat path): gets every op, before the sinks. */
   onCheck(listener: (op: LockOp) => void): void {
     this.checkers.push(listener);
+    this.active = true;
+  }
+
+  /**
+   * A rule checker on ids: gets every op, before the sinks (so a violation it finds is traced
+   * with the op).
+   */
+  onCheckCompact(listener: CompactChecker): void {
+    this.compact.push(listener);
     this.active = true;
   }
 
@@ -44,11 +140,69 @@ export class LockTracer {
 
   record(thread: string, lock: LockName, action: LockAction, site: string): void {
     if (!this.active) return;
-    const op: LockOp = { index: this.index++, thread, lock, action, site, icount: this.clock.icount(), step: this.clock.hostStep() };
-    for (const c of this.checkers) c(op);
-    if (this.level === 'off' || (this.level === 'replay-only' && lock !== 'replay')) return;
-    const out = this.level === 'full' ? op : { ...op, index: this.kept };
-    this.kept++;
-    for (const l of this.sinks) l(out);
+    this.recordIds(this.id(thread), this.id(lock), action === 'wait' ? 0 : action === 'acquired' ? 1 : 2, this.id(site));
   }
+
+  /** `record` with interned ids and the action code (TicketLock's hot path). */
+  recordIds(thread: number, lock: number, action: number, site: number): void {
+    if (!this.active) return;
+    const index = this.index++;
+    let violation: string | undefined;
+    for (let i = 0; i < this.compact.length; i++) {
+      const v = this.compact[i](thread, lock, action, site, index);
+      if (v !== undefined) violation = violation === undefined ? v : `${violation}; ${v}`;
+    }
+    const keep = this.tracing && (this.level === 'full' || lock === this.replayId);
+    if (this.checkers.length === 0 && !keep) return;
+    const icount = this.clock.icount();
+    const step = this.clock.hostStep();
+    if (this.checkers.length > 0) {
+      const op: LockOp = { index, thread: this.names[thread], lock: this.names[lock], action: LOCK_ACTIONS[action], site: this.names[site], icount, step };
+      if (violation !== undefined) op.violation = violation;
+      for (const c of this.checkers) c(op);
+      violation = op.violation;
+    }
+    if (!keep) return;
+    const out = this.level === 'full' ? index : this.kept;
+    this.kept++;
+    if (this.sinks.length > 0) {
+      const op: LockOp = { index: out, thread: this.names[thread], lock: this.names[lock], action: LOCK_ACTIONS[action], site: this.names[site], icount, step };
+      if (violation !== undefined) op.violation = violation;
+      for (const l of this.sinks) l(op);
+    }
+    if (this.batchSinks.length > 0) {
+      const f = this.fill;
+      this.cThread[f] = thread;
+      this.cLock[f] = lock;
+      this.cAction[f] = action;
+      this.cSite[f] = site;
+      this.cIcount[f] = icount;
+      this.cStep[f] = step;
+      this.cIndex[f] = out;
+      if (violation !== undefined) this.cViolation.set(f, violation);
+      this.fill = f + 1;
+      if (this.fill === BATCH) this.flush();
+    }
+  }
+
+  /** Hands the batch sinks the ops not yet delivered. */
+  flush(): void {
+    if (this.fill === 0) return;
+    const v = this.cViolation;
+    const batch: LockBatch = {
+      thread: this.cThread, lock: this.cLock, action: this.cAction, site: this.cSite, icount: this.cIcount, step: this.cStep, index: this.cIndex,
+      start: 0, end: this.fill, names: this.names, violation: (i) => v.get(i),
+    };
+    for (const l of this.batchSinks) l(batch);
+    this.fill = 0;
+    this.cViolation.clear();
+  }
+}
+
+/** Rebuilds op `i` of a batch as a LockOp (for sinks and tests that want objects). */
+export function batchOp(b: LockBatch, i: number): LockOp {
+  const op: LockOp = { index: b.index[i], thread: b.names[b.thread[i]], lock: b.names[b.lock[i]], action: LOCK_ACTIONS[b.action[i]], site: b.names[b.site[i]], icount: b.icount[i], step: b.step[i] };
+  const v = b.violation(i);
+  if (v !== undefined) op.violation = v;
+  return op;
 }

@@ -3,6 +3,7 @@ import type { MachineSnapshot } from '../snapshot/machineSnapshot';
 import type { ReplayEvent } from '../replay/replayEvent';
 import { stateHash } from '../machine/stateHash';
 import { EmuThread, StepResult } from './scheduler';
+import * as S from './qemuSites';
 
 /** Work for the migration thread while recording: a savevm-style snapshot, or a migration to a file. */
 export type Job =
@@ -19,10 +20,10 @@ export interface JobHooks {
 /** Pre-copy passes a migration makes while the VM keeps running, one per scheduler step. */
 const PRECOPY_STEPS = 8;
 
-const SITE_SETUP = 'migration:migration_thread';
-const SITE_COMPLETE = 'migration:migration_completion_precopy';
-const SITE_SNAPSHOT = 'migration:bg_migration_thread';
-const SITE_PAUSE = 'cpus:pause_all_vcpus';
+const SITE_SETUP = S.MIGRATION_THREAD;
+const SITE_COMPLETE = S.MIGRATION_COMPLETION;
+const SITE_SNAPSHOT = S.SAVE_SNAPSHOT;
+const SITE_PAUSE = S.PAUSE_ALL_VCPUS;
 
 type Phase = 'pending' | 'precopy' | 'stopping' | 'pausing';
 
@@ -79,10 +80,17 @@ export class MigrationThread implements EmuThread {
     const m = this.m;
     this.site = site;
     if (m.replay && !this.injectUnlocked && !m.locks.replay.acquire(this.name, site)) {
+      // A vCPU holds it across its execution run: qemu_cpu_kick ends the run at its next exit.
+      if (m.locks.replay.holder?.startsWith('vcpu')) m.exitRequested = true;
       this.why = `the replay mutex (held by ${m.locks.replay.holder ?? 'nobody'})`;
       return false;
     }
-    m.takeBql(this.name, site);
+    if (!m.locks.bql.acquire(this.name, site)) {
+      // Held across a step only by the main loop's dispatch (or, with the fault, while this thread waits).
+      this.why = `the BQL (held by ${m.locks.bql.holder ?? 'nobody'})`;
+      if (m.replay && !this.injectUnlocked) m.locks.replay.release(this.name, site);
+      return false;
+    }
     this.holding = true;
     return true;
   }
@@ -130,6 +138,9 @@ export class MigrationThread implements EmuThread {
           return 'ran';
         }
         if (!this.lock(SITE_SETUP)) return 'blocked';
+        // migration_thread reads QEMU_CLOCK_HOST (setup_start) first: QEMU's own event, and the
+        // first log access a migration makes — where QEMU without the fix aborts.
+        m.readHostClock();
         m.replay?.migration('setup', job.target);
         this.unlock(SITE_SETUP);
         this.phase = 'precopy';
@@ -177,14 +188,14 @@ export class MigrationThread implements EmuThread {
     if (stopped && !m.vcpusPaused) return this.wait('the vCPUs to park (vm_stop)');
     const e = player.peek();
     if (!stopped) {
-      if (!e || !ownEvent(e)) return this.wait(e ? `the vCPUs to replay ${e.name} (event #${e.index})` : 'nothing: the log has no more events');
+      if (!e || !ownEvent(e, player.all)) return this.wait(e ? `the vCPUs to replay ${e.name} (event #${e.index})` : 'nothing: the log has no more events');
       if (e.icount > icount) return this.wait(`the machine to reach icount ${e.icount} for ${e.name} (at ${icount})`);
     }
     if (!this.holding && !this.lock(stopped ? SITE_PAUSE : SITE_COMPLETE)) return 'blocked';
     // Replay this thread's run of events here; while the VM is stopped the icount cannot move,
     // so anything else next in the log is a divergence, not something to wait for.
     for (let ev = player.peek(); ; ev = player.peek()) {
-      if (!ev || !ownEvent(ev) || ev.icount !== icount) {
+      if (!ev || !ownEvent(ev, player.all) || ev.icount !== icount) {
         if (m.vm !== 'running') {
           player.diverge(`nothing: the VM was stopped at icount ${icount} by the migration thread, so it cannot get to what the log has next`);
           m.stopWith('diverged');
@@ -192,6 +203,10 @@ export class MigrationThread implements EmuThread {
         break;
       }
       const d = ev.data ?? {};
+      if (ev.name === 'EVENT_CLOCK_HOST') {
+        m.readHostClock(); // the setup's clock read, replayed from the log
+        continue;
+      }
       if (ev.name === 'EVENT_RUN_STATE') {
         if (d.state === 'running') {
           this.startVm();
@@ -227,7 +242,14 @@ export class MigrationThread implements EmuThread {
   }
 }
 
-/** The events this thread writes (and replays); the vCPUs never consume them. */
-export function ownEvent(e: ReplayEvent): boolean {
-  return e.kind === 'snapshot' || e.kind === 'migration' || e.kind === 'run-state';
+/**
+ * The events this thread writes (and replays); the vCPUs never consume them. Its own are
+ * Rewind's (QEMU logs nothing for a migration), and the QEMU_CLOCK_HOST read the setup makes,
+ * told from a guest's by the setup event right behind it in `all` (the log in order).
+ */
+export function ownEvent(e: ReplayEvent, all: readonly ReplayEvent[]): boolean {
+  if (e.kind === 'snapshot' || e.kind === 'migration' || e.kind === 'run-state') return true;
+  if (e.name !== 'EVENT_CLOCK_HOST') return false;
+  const n = all[e.index + 1];
+  return n !== undefined && n.name === 'EVENT_MIGRATION' && n.icount === e.icount && n.data?.phase === 'setup';
 }

@@ -1,5 +1,7 @@
 import { LockName } from './lockOp';
-import { LockTracer } from './lockTracer';
+import { ACTION_ACQUIRED, ACTION_RELEASED, ACTION_WAIT, LockTracer } from './lockTracer';
+
+const CACHE = 16;
 
 /**
  * A fair FIFO lock for cooperatively scheduled emulator threads, modelled on QEMU's replay mutex
@@ -20,21 +22,61 @@ export class TicketLock {
   /** The index of the op where the current holder took it. */
   holderOp = -1;
 
-  constructor(readonly name: LockName, private readonly tracer: LockTracer) {}
+  private readonly lockId: number;
+  /**
+   * A tiny cache of the ids of the thread and site strings this lock has seen (the same constant
+   * strings recur), so the hot path compares string references instead of hashing them.
+   */
+  private readonly cacheStr: string[] = [];
+  private readonly cacheId: number[] = [];
+  private cacheNext = 0;
+
+  constructor(readonly name: LockName, private readonly tracer: LockTracer) {
+    this.lockId = tracer.id(name);
+  }
+
+  private id(s: string): number {
+    const c = this.cacheStr;
+    for (let i = 0; i < c.length; i++) if (c[i] === s) return this.cacheId[i];
+    const id = this.tracer.id(s);
+    if (c.length < CACHE) {
+      c.push(s);
+      this.cacheId.push(id);
+    } else {
+      c[this.cacheNext] = s;
+      this.cacheId[this.cacheNext] = id;
+      this.cacheNext = (this.cacheNext + 1) % CACHE;
+    }
+    return id;
+  }
+
+  private trace(thread: string, action: number, site: string): void {
+    if (!this.tracer.enabled) return;
+    this.tracer.recordIds(this.id(thread), this.lockId, action, this.id(site));
+  }
 
   acquire(thread: string, site: string): boolean {
+    if (this.holder === undefined && this.tickets.size === 0) {
+      // Free with nobody queued (nearly always): the next ticket is the one being served.
+      this.nextTicket++;
+      return this.take(thread, site);
+    }
     let ticket = this.tickets.get(thread);
     if (ticket === undefined) {
       ticket = this.nextTicket++;
       this.tickets.set(thread, ticket);
-      if (ticket !== this.serving || this.holder !== undefined) this.tracer.record(thread, this.name, 'wait', site);
+      if (ticket !== this.serving || this.holder !== undefined) this.trace(thread, ACTION_WAIT, site);
     }
     if (ticket !== this.serving || this.holder !== undefined) return false;
     this.tickets.delete(thread);
+    return this.take(thread, site);
+  }
+
+  private take(thread: string, site: string): true {
     this.holder = thread;
     this.holderSite = site;
     this.holderOp = this.tracer.count;
-    this.tracer.record(thread, this.name, 'acquired', site);
+    this.trace(thread, ACTION_ACQUIRED, site);
     return true;
   }
 
@@ -42,12 +84,21 @@ export class TicketLock {
     if (this.holder !== thread) {
       // Traced, not thrown: the rule checker reports it with both sites, and the run goes on so
       // the user can see the consequences on the timeline.
-      this.tracer.record(thread, this.name, 'released', site);
+      this.trace(thread, ACTION_RELEASED, site);
       return;
     }
     this.holder = undefined;
     this.serving++;
-    this.tracer.record(thread, this.name, 'released', site);
+    this.trace(thread, ACTION_RELEASED, site);
+  }
+
+  /** A restored machine's thread holds the lock as it did when the snapshot was taken: no op is traced. */
+  restoreHolder(thread: string, site: string): void {
+    // It holds the ticket being served (its release serves the next one).
+    if (this.holder === undefined) this.nextTicket = this.serving + 1;
+    this.holder = thread;
+    this.holderSite = site;
+    this.holderOp = this.tracer.count;
   }
 
   /** Forgets holder and queue (a machine restored from a snapshot starts its threads afresh). */

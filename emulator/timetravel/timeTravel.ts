@@ -51,6 +51,11 @@ export class TimeTravel {
   private readonly interval: number;
   /** The furthest icount the guest has reached: output up to it has been shown already. */
   private frontier = 0;
+  private frontierEnded = false;
+
+  private behindAt(icount: number): boolean {
+    return this.opts.live !== undefined && (icount < this.frontier || (this.frontierEnded && icount === this.frontier));
+  }
 
   constructor(private readonly opts: TimeTravelOptions) {
     this.interval = opts.interval ?? 2_000_000;
@@ -111,14 +116,16 @@ export class TimeTravel {
       let next = (Math.floor(m.icount / this.interval) + 1) * this.interval;
       // A live recording replays up to how far it got, then records: a run stops at the
       // frontier once, so what happens beyond it is known to be new.
-      this.isBehind = this.opts.live !== undefined && m.icount < this.frontier;
+      this.isBehind = this.behindAt(m.icount);
       if (this.isBehind) next = Math.min(next, this.frontier);
       r = m.run(Math.min(target, next));
       if (m.icount > this.frontier) this.frontier = m.icount;
+      // The guest ended at the frontier: arriving there again, everything was recorded already.
+      if (!this.isBehind && m.icount === this.frontier && (r.reason === 'exit' || r.reason === 'stuck' || r.reason === 'aborted')) this.frontierEnded = true;
       if (r.reason === 'limit' && m.icount === next && m.icount % this.interval === 0 && !this.store.has(next)) this.snapshot();
       if (r.reason !== 'limit' || m.debugStopped) break;
     }
-    this.isBehind = this.opts.live !== undefined && m.icount < this.frontier;
+    this.isBehind = this.behindAt(m.icount);
     if (m.replay!.divergence) throw new RewindError('DIVERGED', `replay diverged at event #${m.replay!.divergence.eventIndex}, icount ${m.replay!.divergence.icount}: the log expected ${m.replay!.divergence.expected}, the machine did ${m.replay!.divergence.actual}`);
     return r;
   }

@@ -1,8 +1,10 @@
 import { LockAction, LockOp } from '../threads/lockOp';
 import { ChunkInfo, ChunkType, CHUNK_HEADER_SIZE } from './rwtraceFormat';
 import { RwtraceReader } from './rwtraceReader';
-import { ChunkBuffer, RwtraceWriter } from './rwtraceWriter';
 import { RewindError } from '../errors';
+import { F_EXT, F_VIOLATION, X_GAP, X_ICOUNT_DOWN, X_NO_ICOUNT, X_NO_STEP, X_STEP_DOWN, X_TIME } from './lockStreamWriter';
+
+export { LockStreamWriter, type LockStreamOptions } from './lockStreamWriter';
 
 /**
  * The LOCKS stream of a `.rwtrace`: the emulator threads' lock operations, a few bytes each.
@@ -30,140 +32,9 @@ import { RewindError } from '../errors';
  * first few ops of a chunk an op is one head byte plus its two deltas: 3-5 bytes.
  */
 
-const ACTIONS: LockAction[] = ['wait', 'acquired', 'released'];
-const F_VIOLATION = 1, F_EXT = 2;
-const X_GAP = 1, X_NO_ICOUNT = 2, X_NO_STEP = 4, X_TIME = 8, X_ICOUNT_DOWN = 16, X_STEP_DOWN = 32;
+const ACTIONS: readonly LockAction[] = ['wait', 'acquired', 'released'];
 
-class Bytes {
-  private buf = new Uint8Array(32);
-  length = 0;
-
-  byte(b: number): void {
-    if (this.length === this.buf.length) {
-      const n = new Uint8Array(this.buf.length * 2);
-      n.set(this.buf);
-      this.buf = n;
-    }
-    this.buf[this.length++] = b;
-  }
-
-  /** Unsigned LEB128 over a safe integer (icounts may exceed 2^32, so no 32-bit shifts). */
-  leb(v: number): void {
-    while (v >= 0x80) {
-      this.byte((v % 0x80) | 0x80);
-      v = Math.floor(v / 0x80);
-    }
-    this.byte(v);
-  }
-
-  raw(b: Uint8Array): void {
-    for (const x of b) this.byte(x);
-  }
-
-  take(): Uint8Array {
-    return this.buf.slice(0, this.length);
-  }
-}
-
-const zigzag = (v: number): number => (v >= 0 ? 2 * v : -2 * v - 1);
 const unzigzag = (v: number): number => (v % 2 === 0 ? v / 2 : -(v + 1) / 2);
-
-function checkInt(v: number | undefined, what: string, op: LockOp): void {
-  if (v !== undefined && !Number.isSafeInteger(v)) throw new Error(`LockStreamWriter: op #${op.index} has ${what} ${v}, not an integer`);
-}
-
-export interface LockStreamOptions {
-  /** Chunk size and age limits (ChunkBuffer's): tests make them small to get many chunks. */
-  maxBytes?: number;
-  maxAgeMs?: number;
-  now?: () => number;
-}
-
-/** Streams the emulator's lock operations into a .rwtrace's LOCKS chunks. */
-export class LockStreamWriter {
-  private readonly buf: ChunkBuffer;
-  private readonly enc = new TextEncoder();
-  // Per-chunk state, reset whenever a new chunk begins.
-  private strings = new Map<string, number>();
-  private keys = new Map<string, number>();
-  private prevIndex = 0;
-  private prevIcount = 0;
-  private prevStep = 0;
-
-  constructor(writer: RwtraceWriter, opts: LockStreamOptions = {}) {
-    this.buf = new ChunkBuffer(writer, ChunkType.LOCKS, opts.maxBytes, opts.maxAgeMs, opts.now);
-  }
-
-  readonly append = (op: LockOp): void => {
-    checkInt(op.index, 'index', op);
-    checkInt(op.icount, 'icount', op);
-    checkInt(op.step, 'step', op);
-    const action = ACTIONS.indexOf(op.action);
-    if (action < 0) throw new Error(`LockStreamWriter: op #${op.index} has action ${String(op.action)}`);
-    // An op without an icount stays in its neighbours' icount range in the chunk index.
-    const icount = op.icount ?? this.prevIcount;
-    if (this.buf.isEmpty()) {
-      this.strings = new Map();
-      this.keys = new Map();
-      this.prevIndex = op.index - 1;
-      this.prevIcount = icount;
-      this.prevStep = 0;
-    }
-    const b = new Bytes();
-    const keyText = `${action}\0${op.thread}\0${op.lock}\0${op.site}`;
-    const key = this.keys.get(keyText);
-    let ext = 0;
-    if (op.index !== this.prevIndex + 1) ext |= X_GAP;
-    if (op.icount === undefined) ext |= X_NO_ICOUNT;
-    if (op.step === undefined) ext |= X_NO_STEP;
-    if (op.time !== undefined) ext |= X_TIME;
-    if (op.icount !== undefined && op.icount < this.prevIcount) ext |= X_ICOUNT_DOWN;
-    if (op.step !== undefined && op.step < this.prevStep) ext |= X_STEP_DOWN;
-    b.leb((key ?? 0) * 4 + (op.violation !== undefined ? F_VIOLATION : 0) + (ext ? F_EXT : 0));
-    if (key === undefined) {
-      this.keys.set(keyText, this.keys.size + 1);
-      b.byte(action);
-      this.str(b, op.thread);
-      this.str(b, op.lock);
-      this.str(b, op.site);
-    }
-    if (ext) b.byte(ext);
-    if (ext & X_GAP) b.leb(zigzag(op.index - this.prevIndex - 1));
-    if (op.icount !== undefined) b.leb(Math.abs(op.icount - this.prevIcount));
-    if (op.step !== undefined) b.leb(Math.abs(op.step - this.prevStep));
-    if (op.time !== undefined) {
-      const t = new Uint8Array(8);
-      new DataView(t.buffer).setFloat64(0, op.time, true);
-      b.raw(t);
-    }
-    if (op.violation !== undefined) this.str(b, op.violation);
-    this.prevIndex = op.index;
-    this.prevIcount = icount;
-    if (op.step !== undefined) this.prevStep = op.step;
-    this.buf.add(b.take(), op.index, icount);
-  };
-
-  flush(): void {
-    this.buf.flush();
-  }
-
-  tick(): void {
-    this.buf.tick();
-  }
-
-  private str(b: Bytes, s: string): void {
-    const ref = this.strings.get(s);
-    if (ref !== undefined) {
-      b.leb(ref);
-      return;
-    }
-    this.strings.set(s, this.strings.size + 1);
-    const u = this.enc.encode(s);
-    b.leb(0);
-    b.leb(u.length);
-    b.raw(u);
-  }
-}
 
 /**
  * Decodes one LOCKS chunk's payload. Throws a plain Error naming the file offset of the bad byte;

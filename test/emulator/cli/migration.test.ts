@@ -84,13 +84,26 @@ describe('rewind record --snapshot-at / --migrate-at, replay --incoming', functi
     assert.equal(rep.code, 0, rep.stderr);
   });
 
-  it('--inject migration-without-replay-lock: the checker reports it on every run, rewind locks lists it, and replay diverges for some seed with one line', () => {
+  it('--inject migration-without-replay-lock: every recording aborts at the first unlocked access as QEMU does, with its assertion and both sites; the file keeps what came before', () => {
+    for (let seed = 0; seed < 6; seed++) {
+      const trace = path.join(dir, `abort-${seed}.rwtrace`);
+      const rec = cli('record', bin('hello-O2.elf'), '-o', trace, '--migrate-at', `50000:${path.join(dir, 'inj.mig')}`, '--sched', `random:${seed}`, '--inject', 'migration-without-replay-lock');
+      assert.equal(rec.code, 134, rec.stderr);
+      assert.match(rec.stderr, /^rewind: replay_save_clock: assertion failed: \(replay_mutex_locked\(\)\): thread migration writes EVENT_CLOCK_HOST to the replay log at migration\/migration\.c:migration_thread \(icount 50000, op #\d+\) without holding the replay mutex; (nobody holds it|thread vcpu0 holds it \(taken at \S+, op #\d+\)) \(the recording stops here, as QEMU aborts; --assert off goes on\)$/m);
+      assert.ok(!fs.existsSync(path.join(dir, 'inj.mig')), 'the migration never got as far as writing its file');
+      const rep = cli('replay', trace, '--verify');
+      assert.equal(rep.code, 0, rep.stderr);
+      assert.match(rep.stderr, /reached the end of the recording, which was stopped by a replay-mutex assertion at icount 50000/);
+    }
+  });
+
+  it('--inject migration-without-replay-lock --assert off: the checker reports it on every run, rewind locks lists it, and replay diverges for some seed with one line', () => {
     let diverged = 0;
     for (let seed = 0; seed < 12; seed++) {
       const trace = path.join(dir, `inject-${seed}.rwtrace`);
-      const rec = cli('record', bin('hello-O2.elf'), '-o', trace, '--migrate-at', `50000:${path.join(dir, 'inj.mig')}`, '--sched', `random:${seed}`, '--inject', 'migration-without-replay-lock');
+      const rec = cli('record', bin('hello-O2.elf'), '-o', trace, '--migrate-at', `50000:${path.join(dir, 'inj.mig')}`, '--sched', `random:${seed}`, '--inject', 'migration-without-replay-lock', '--assert', 'off');
       assert.equal(rec.code, 0, rec.stderr);
-      assert.match(rec.stderr, /^rewind: lock rule violated \(append-unlocked\): thread migration writes EVENT_MIGRATION to the replay log at migration:migration_thread \(icount 50000, op #\d+\) without holding the replay mutex/m);
+      assert.match(rec.stderr, /^rewind: lock rule violated \(append-unlocked\): thread migration writes EVENT_CLOCK_HOST to the replay log at migration\/migration\.c:migration_thread \(icount 50000, op #\d+\) without holding the replay mutex/m);
       if (seed === 0) {
         const locks = cli('locks', trace);
         assert.equal(locks.code, 0, locks.stderr);
@@ -102,7 +115,7 @@ describe('rewind record --snapshot-at / --migrate-at, replay --incoming', functi
       const rep = cli('replay', trace, '--sched', `random:${seed + 100}`);
       if (rep.code !== 0) {
         diverged++;
-        assertOneLineError(rep, /^rewind: replay diverged at event #\d+, icount \d+, pc 0x[0-9a-f]+: the log expected EVENT_MIGRATION phase=completed target=\S+ detail=[0-9a-f]{16} at icount \d+, the machine did nothing: the VM was stopped at icount \d+ by the migration thread/, { stdoutAllowed: true });
+        assertOneLineError(rep, /^rewind: replay diverged at event #\d+, icount \d+, pc 0x[0-9a-f]+: the log expected (EVENT_MIGRATION phase=completed target=\S+ detail=[0-9a-f]{16} at icount \d+, the machine did nothing: the VM was stopped at icount \d+ by the migration thread|EVENT_RUN_STATE state=finish-migrate at icount \d+, the machine did )/, { stdoutAllowed: true });
       }
     }
     assert.ok(diverged > 0, 'no seed of 12 diverged');
@@ -121,6 +134,7 @@ describe('rewind record --snapshot-at / --migrate-at, replay --incoming', functi
     assertOneLineError(cli('record', bin('hello-O2.elf'), '-o', t, '--migrate-at', '5000'), /^rewind: --migrate-at takes ICOUNT:FILE, not '5000'/);
     assertOneLineError(cli('record', bin('hello-O2.elf'), '-o', t, '--migrate-at', 'x:f'), /^rewind: --migrate-at needs an integer/);
     assertOneLineError(cli('record', bin('hello-O2.elf'), '-o', t, '--inject', 'everything'), /^rewind: --inject takes migration-without-replay-lock, not 'everything'/);
+    assertOneLineError(cli('record', bin('hello-O2.elf'), '-o', t, '--assert', 'maybe'), /^rewind: --assert takes on or off, not 'maybe'/);
     assertOneLineError(cli('record', bin('hello-O2.elf'), '-o', t, '--lock-trace', 'some'), /^rewind: --lock-trace: lock trace level must be full, replay-only or off, not 'some'/);
     assertOneLineError(cli('record', bin('hello-O2.elf'), '-o', t, '--sched', 'random:x'), /^rewind: --sched takes 'fair' or 'random:SEED'/);
     assertOneLineError(cli('record', bin('hello-O2.elf'), '-o', t, '--snapshot-at', '100', '--migrate-at', '100:m'), /^rewind: two snapshots or migrations at icount 100/);
