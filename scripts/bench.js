@@ -18,9 +18,10 @@ const { spawnSync } = require('child_process');
 const ROOT = path.resolve(__dirname, '..');
 // The QEMU and Rewind runners and the replay-log decoder are the tests' (TypeScript) helpers.
 require(path.join(ROOT, 'node_modules', 'ts-node')).register({ transpileOnly: true, project: path.join(ROOT, 'tsconfig.json') });
-const { runQemu, qemuRecord } = require(path.join(ROOT, 'test', 'support', 'qemu.ts'));
+const { runQemu, qemuRecord, QEMU } = require(path.join(ROOT, 'test', 'support', 'qemu.ts'));
 const { runRewind, REWIND_CLI } = require(path.join(ROOT, 'test', 'support', 'rewindCli.ts'));
 const { benchReplay } = require('./benchReplay');
+const { benchLocks } = require('./benchLocks');
 const { benchAdapter } = require('./benchAdapter');
 const { benchVscode } = require('./benchVscode');
 
@@ -162,6 +163,8 @@ async function main() {
     cli: REWIND_CLI, runs, table, fmt,
     programs: results.map((r) => ({ name: r.name, elf: path.join(GUEST_DIR, 'bin', `${r.name}.elf`), insns: r.insns })),
   });
+
+  benchLocks({ cli: REWIND_CLI, elf: path.join(GUEST_DIR, 'bin', 'poll-O2.elf'), qemu: QEMU, qemuStartup, runs, table, fmt });
 
   // Time travel runs in-process (the engine has no CLI of its own yet), through ts-node.
   const tt = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, '..', 'emulator', 'timetravel', 'benchTimeTravel.ts'), GUEST_DIR], { stdio: 'inherit' });

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: the main job on the bundled example, exactly as a user would type it — run the
-// hello guest, record it (with a snapshot and a migration while recording), replay the recording
-// with verification, and summarise its events and its lock operations.
+// hello guest, record it (with a snapshot and a migration while recording: the source stops in
+// postmigrate, as QEMU's), record the migration's destination on from the migrated state, replay
+// both with verification, and summarise the source's events and lock operations.
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -13,6 +14,7 @@ const elf = path.relative(process.cwd(), path.join(root, 'emulator', 'guest', 'b
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-start-'));
 const trace = path.join(work, 'hello.rwtrace');
 const migration = path.join(work, 'hello.migration');
+const destination = path.join(work, 'hello-incoming.rwtrace');
 
 function rewind(args, opts = {}) {
   console.log(`\n$ rewind ${args.join(' ')}`);
@@ -23,7 +25,9 @@ function rewind(args, opts = {}) {
 
 rewind(['run', elf]);
 rewind(['record', elf, '-o', trace, '--snapshot-at', '20000', '--migrate-at', `60000:${migration}`]);
+rewind(['record', elf, '-o', destination, '--incoming', migration]);
 rewind(['replay', '--verify', trace]);
+rewind(['replay', '--verify', destination]);
 const dump = JSON.parse(rewind(['dump', '--json', trace], { capture: true }));
 const byName = {};
 for (const e of dump.events) byName[e.name] = (byName[e.name] || 0) + 1;

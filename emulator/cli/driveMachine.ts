@@ -10,8 +10,21 @@ export const EXIT_LIMIT = 124;
 /** Stopped by Ctrl-C or SIGTERM, after flushing output and closing any recording (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
 
-/** How many instructions run between looks at stdin when input is streamed. */
-const STREAM_CHUNK = 4_000_000;
+/**
+ * How long one run() step lasts, in host time: between steps the loop looks at stdin and
+ * signals, and a recording writes what is due, so every stream reaches the disk on time
+ * whether the guest computes at hundreds of MIPS or polls devices at a few.
+ */
+const STEP_MS = 20;
+const MIN_STEP = 10_000;
+const MAX_STEP = 256_000_000;
+
+/** Instructions for the next step, from how long the last `ran` instructions took. */
+function nextStep(step: number, ran: number, ms: number): number {
+  if (ran < step) return step;   // the step ended early (a pause, an idle hart): no measure
+  const fit = ms > 0 ? (step * STEP_MS) / ms : step * 4;
+  return Math.round(Math.min(MAX_STEP, Math.max(MIN_STEP, step / 4, Math.min(fit, step * 4))));
+}
 
 export interface DriveOptions {
   /** A file to feed the UART, '-' for stdin, or nothing. */
@@ -44,19 +57,23 @@ export async function driveMachine(machine: Machine, opts: DriveOptions): Promis
   }
   const pauses = [...(opts.pauses ?? [])].sort((a, b) => a.at - b.at);
   const t0 = process.hrtime.bigint();
+  let step = 100_000;
   try {
     for (;;) {
       const pause = pauses.find((p) => p.at >= machine.icount);
-      let stopAt = Math.min(opts.maxInsns, machine.icount + STREAM_CHUNK);
+      let stopAt = Math.min(opts.maxInsns, machine.icount + step);
       if (pause) stopAt = Math.min(stopAt, pause.at);
+      const from = machine.icount;
+      const s0 = performance.now();
       const result = machine.run(stopAt);
+      if (stopAt === from + step) step = nextStep(step, machine.icount - from, performance.now() - s0);
       if (pause && machine.icount === pause.at && result.reason === 'limit') {
         pauses.splice(pauses.indexOf(pause), 1);
         pause.action();
         continue;
       }
       opts.afterStep?.();
-      const done = result.reason === 'exit' || result.reason === 'stuck' || result.reason === 'diverged' || result.reason === 'aborted'
+      const done = result.reason === 'exit' || result.reason === 'stuck' || result.reason === 'diverged' || result.reason === 'aborted' || result.reason === 'postmigrate'
         || (result.reason === 'limit' && machine.icount >= opts.maxInsns)
         || (result.reason === 'idle' && inputEnded && !machine.waitingOnHost());
       if (done || interrupted) return { result, seconds: Number(process.hrtime.bigint() - t0) / 1e9, interrupted: interrupted && !done };
@@ -99,6 +116,9 @@ export function reportRun(machine: Machine, result: RunResult, seconds: number, 
       process.stderr.write(`rewind: the guest is stuck: hart ${h.hartId} cannot fetch its trap handler at 0x${(h.pc >>> 0).toString(16)} (mtvec points at unmapped memory), so it would trap there forever\n`);
       return EXIT_IDLE;
     }
+    case 'postmigrate':
+      process.stderr.write(`rewind: the VM migrated out at icount ${machine.icount}: the source stays in postmigrate, as QEMU's, and runs no more (rewind record --incoming FILE goes on from the migrated state)\n`);
+      return 0;
     case 'aborted':
       process.stderr.write(`rewind: ${machine.aborted} (the recording stops here, as QEMU aborts; --assert off goes on)\n`);
       return EXIT_ABORTED;

@@ -39,16 +39,17 @@ export function rewindThreadRoles(threads: Iterable<string>): Record<string, Qem
     if (t === 'main-loop') roles[t] = ['main-loop'];
     else if (/^vcpu\d+$/.test(t)) roles[t] = ['vcpu'];
     else if (t === 'migration') roles[t] = ['migration'];
+    else if (t === 'rcu') roles[t] = ['rcu'];
   }
   return roles;
 }
 
-/** main-loop, the vCPUs by number, migration, then any others by name. */
+/** main-loop, the vCPUs by number, migration, RCU, then any others by name. */
 function threadOrder(t: string): [number, number, string] {
   if (t === 'main-loop') return [0, 0, t];
   const v = /^vcpu(\d+)$/.exec(t);
   if (v) return [1, Number(v[1]), t];
-  return t === 'migration' ? [2, 0, t] : [3, 0, t];
+  return t === 'migration' ? [2, 0, t] : t === 'rcu' ? [3, 0, t] : [4, 0, t];
 }
 const byThreadOrder = (x: string, y: string): number => {
   const a = threadOrder(x), b = threadOrder(y);

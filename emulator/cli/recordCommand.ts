@@ -3,15 +3,17 @@ import { Machine } from '../machine/machine';
 import { RecordingFile } from '../session/recordingFile';
 import { RewindError } from '../errors';
 import { intOption, parse } from './args';
-import { encodeMigration } from '../snapshot/migrationStream';
+import * as path from 'path';
+import { decodeMigration, encodeMigration } from '../snapshot/migrationStream';
+import { guestSha256 as shaOf } from '../session/recordingFile';
 import { Job } from '../threads/migrationThread';
 import { parseTraceLevel, TraceLevel } from '../threads/lockTracer';
 import { LockViolation } from '../threads/lockStats';
 import { OutputSink } from './hostIo';
 import { driveMachine, reportRun } from './driveMachine';
-import { MACHINE_OPTIONS, MACHINE_USAGE, machineConfig, maxInsnsOption, readElfFile, schedOption } from './machineOptions';
+import { MACHINE_OPTIONS, MACHINE_USAGE, machineConfig, maxInsnsOption, readElfFile, readUserFile, schedOption } from './machineOptions';
 
-export const RECORD_USAGE = `rewind record PROG.elf -o T.rwtrace [--input FILE|-] [--snapshot-at ICOUNT[,ICOUNT...]] [--migrate-at ICOUNT:FILE] [--lock-trace full|replay-only|off] [--inject migration-without-replay-lock] [--assert on|off] ${MACHINE_USAGE}`;
+export const RECORD_USAGE = `rewind record PROG.elf -o T.rwtrace [--input FILE|-] [--snapshot-at ICOUNT[,ICOUNT...]] [--migrate-at ICOUNT:FILE] [--lock-trace full|replay-only|off] [--inject migration-without-replay-lock] [--assert on|off] [--incoming FILE] [--progress] ${MACHINE_USAGE}`;
 export const INJECTIONS = ['migration-without-replay-lock'] as const;
 
 /** Violations printed as they happen; the rest are counted (all are in the trace). */
@@ -36,7 +38,7 @@ function jobsFrom(values: Record<string, unknown>): Job[] {
 export async function recordCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     output: { type: 'string', short: 'o' }, input: { type: 'string' }, 'snapshot-at': { type: 'string' },
-    'migrate-at': { type: 'string', multiple: true }, 'lock-trace': { type: 'string' }, inject: { type: 'string' }, assert: { type: 'string' }, ...MACHINE_OPTIONS,
+    'migrate-at': { type: 'string', multiple: true }, 'lock-trace': { type: 'string' }, inject: { type: 'string' }, assert: { type: 'string' }, progress: { type: 'boolean' }, incoming: { type: 'string' }, ...MACHINE_OPTIONS,
   }, RECORD_USAGE);
   if (positionals.length !== 1) throw new RewindError('USAGE', `expected one ELF file (usage: ${RECORD_USAGE})`);
   const outPath = values.output as string | undefined;
@@ -57,8 +59,17 @@ export async function recordCommand(argv: string[]): Promise<number> {
   if (asserts !== 'on' && asserts !== 'off') throw new RewindError('USAGE', `--assert takes on or off, not '${asserts}'`);
   const elfPath = positionals[0];
   const elf = readElfFile(elfPath);
-  const config = machineConfig(values);
-  const file = new RecordingFile(outPath, { elfPath, elf, machine: config, sched, lockTrace, jobs, inject, madeBy: { commandLine: ['rewind', 'record', ...argv] } });
+  let config = machineConfig(values);
+  // The destination of a migration (QEMU's -incoming): the machine and the state come from the
+  // migration file, and the recording starts at its icount.
+  const incomingPath = values.incoming as string | undefined;
+  const incoming = incomingPath === undefined ? undefined : decodeMigration(readUserFile(incomingPath, 'MIGRATION_MISSING'), incomingPath);
+  if (incoming) {
+    if (incoming.header.guestSha256 !== shaOf(elf)) throw new RewindError('MIGRATION_MISMATCH', `${incomingPath} was migrated from another guest than ${elfPath}`);
+    config = incoming.header.machine as typeof config;
+  }
+  const incomingMeta = incoming && { file: path.resolve(incomingPath!), icount: incoming.header.icount, hash: incoming.header.hash };
+  const file = new RecordingFile(outPath, { elfPath, elf, machine: config, sched, lockTrace, jobs, inject, ...(incomingMeta ? { incoming: incomingMeta } : {}), madeBy: { commandLine: ['rewind', 'record', ...argv] } });
   const guestSha256 = file.guestSha256;
   const locks = file.lockBatchSink();
   const onViolation = (v: LockViolation): void => {
@@ -68,7 +79,7 @@ export async function recordCommand(argv: string[]): Promise<number> {
   };
   const out = new OutputSink(1);
   const machine = new Machine({
-    ...config, jit: !values['no-jit'], sched, onOutput: out.put, replay: { mode: 'record', sink: file.event },
+    ...config, jit: !values['no-jit'], sched, onOutput: out.put, replay: { mode: 'record', sink: file.event, from: incoming?.header.icount },
     ...(locks ? { lockTrace: { level: lockTrace, batch: locks } } : {}),
     jobs, injectMigrationWithoutReplayLock: inject === 'migration-without-replay-lock', assertReplayLock: asserts === 'on',
     jobHooks: {
@@ -93,13 +104,24 @@ export async function recordCommand(argv: string[]): Promise<number> {
   file.flushesTracer(machine.locks.tracer);
   machine.loadElf(elf, elfPath);
   for (const w of machine.loadWarnings) process.stderr.write(`rewind: warning: ${w}\n`);
+  if (incoming) {
+    machine.loadState(incoming.state);
+    process.stderr.write(`rewind: incoming migration from ${incomingPath}: recording from icount ${incoming.header.icount}\n`);
+  }
   const maxInsns = maxInsnsOption(values);
   file.spillSnapshots(machine);
+  // --progress: what has been recorded so far, after every step (~20 ms), on the recorder's
+  // clock; a tool killing the recorder can tell what the file must hold.
+  const started = performance.now();
+  const progress = values.progress
+    ? () => process.stderr.write(`rewind: progress ${(performance.now() - started).toFixed(1)} ms: icount ${machine.icount}, ${machine.replay!.recorder!.count} events, ${locks ? machine.locks.tracer.count : 0} lock operations\n`)
+    : undefined;
   const { result, seconds, interrupted } = await driveMachine(machine, {
     input: values.input as string | undefined, maxInsns,
     afterStep: () => {
       out.flush();
       file.afterStep(machine);
+      progress?.();
     },
   });
   machine.replay!.end();

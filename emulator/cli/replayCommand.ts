@@ -13,6 +13,9 @@ import { intOption } from './args';
 import { decodeSnapshot, encodeSnapshot } from '../snapshot/snapshotCodec';
 import { DELTA_SNAPSHOT } from '../timetravel/snapshotSpill';
 
+/** How many instructions past its last event's icount the replay of a cut-off recording may go. */
+const CUT_STEPS = 10_000;
+
 export const REPLAY_USAGE = 'rewind replay T.rwtrace [--verify] [--from-snapshot ID | --incoming FILE] [--sched fair|random:SEED] [--elf PROG.elf] [--no-jit]';
 
 export async function replayCommand(argv: string[]): Promise<number> {
@@ -42,8 +45,11 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const snapshots = reader.stream(ChunkType.SNAPSHOT).filter((c) => !(c.flags & DELTA_SNAPSHOT));
   let mismatch: string | undefined;
   let violations = 0;
+  // A recording cut off (killed) has no END: replayed live, the machine may go past the last
+  // event's icount without diverging, as far as it must to consume the events at the cut.
+  const incomplete = !summary;
   const machine = new Machine({
-    ...meta.machine, jit: !values['no-jit'], sched: schedOption(values), onOutput: out.put, replay: { mode: 'replay', events },
+    ...meta.machine, jit: !values['no-jit'], sched: schedOption(values), onOutput: out.put, replay: incomplete ? { mode: 'live', events } : { mode: 'replay', events },
     jobHooks: {
       // With --verify, every snapshot the replay passes must equal the recorded one, byte for byte.
       snapshot: (id, state) => {
@@ -65,10 +71,21 @@ export async function replayCommand(argv: string[]): Promise<number> {
     const ev = events.find((e) => e.name === 'EVENT_SNAPSHOT' && e.data?.id === id);
     if (!chunk || !ev) throw new RewindError('NO_SNAPSHOT', `${file} has no snapshot ${id} (it has ${snapshots.length ? snapshots.map((c) => c.firstItem).join(', ') : 'none'})`);
     machine.loadState(decodeSnapshot(reader.payload(chunk), `${file} snapshot ${id}`));
-    machine.replay!.player!.skipTo(ev.index + 1);
+    // The VM it restores runs: savevm's restart behind the snapshot is passed over as well.
+    const after = events[ev.index + 1];
+    const restart = after?.name === 'EVENT_RUN_STATE' && after.data?.state === 'running' && after.icount === ev.icount;
+    machine.replay!.player!.skipTo(ev.index + (restart ? 2 : 1));
+  } else if (meta.incoming) {
+    // A migration's destination: it starts from the migrated state, as it was recorded.
+    const src = values.incoming !== undefined ? String(values.incoming) : meta.incoming.file;
+    const { header, state } = decodeMigration(readUserFile(src, 'MIGRATION_MISSING'), src);
+    if (header.guestSha256 !== meta.guest.sha256 || header.hash !== meta.incoming.hash || header.icount !== meta.incoming.icount) {
+      throw new RewindError('MIGRATION_MISMATCH', `${src} is not the migration ${file} was recorded from (it holds icount ${header.icount}, state ${header.hash}; the recording started at icount ${meta.incoming.icount} from state ${meta.incoming.hash})`);
+    }
+    machine.loadState(state);
   } else if (values.incoming !== undefined) {
-    // Incoming migration: start from the state the recording migrated out; the log's completion
-    // event then checks it is that state.
+    // Incoming migration on the source's recording: start from the state it migrated out; the
+    // log's completion event then checks it is that state.
     const src = String(values.incoming);
     const { header, state } = decodeMigration(readUserFile(src, 'MIGRATION_MISSING'), src);
     if (header.guestSha256 !== meta.guest.sha256) throw new RewindError('MIGRATION_MISMATCH', `${src} was migrated from another guest than ${file} recorded`);
@@ -78,7 +95,9 @@ export async function replayCommand(argv: string[]): Promise<number> {
     machine.replay!.player!.skipTo(header.eventIndex);
   }
   const t0 = process.hrtime.bigint();
-  const result = machine.run(endIcount);
+  let result = machine.run(endIcount);
+  const player = machine.replay!.player!;
+  for (let extra = 0; incomplete && result.reason === 'limit' && !player.atEnd && extra < CUT_STEPS; extra++) result = machine.run(machine.icount + 1);
   out.flush();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (mismatch) {
@@ -86,12 +105,11 @@ export async function replayCommand(argv: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   if (result.reason === 'diverged') return reportRun(machine, result, seconds, endIcount);
-  const player = machine.replay!.player!;
   const unconsumed = events.length - player.consumed - (events[events.length - 1]?.name === 'EVENT_END' ? 1 : 0);
   if (values.verify) {
     const problems: string[] = [];
     if (unconsumed > 0) problems.push(`${unconsumed} recorded events were never reached (next: ${player.peek()?.name} at icount ${player.peek()?.icount})`);
-    if (machine.icount !== endIcount) problems.push(`stopped at icount ${machine.icount}, the recording at ${endIcount}`);
+    if (incomplete ? machine.icount < endIcount : machine.icount !== endIcount) problems.push(`stopped at icount ${machine.icount}, the recording at ${endIcount}`);
     const hash = stateHash(machine);
     if (summary && hash !== summary.stateHash) problems.push(`final state hash ${hash.slice(0, 16)}... differs from the recorded ${summary.stateHash.slice(0, 16)}...`);
     if (problems.length) {
@@ -103,6 +121,10 @@ export async function replayCommand(argv: string[]): Promise<number> {
   if ((summary?.reason === 'interrupted' || summary?.reason === 'aborted') && result.reason === 'limit' && machine.icount === endIcount) {
     const how = summary.reason === 'aborted' ? 'stopped by a replay-mutex assertion' : 'interrupted';
     process.stderr.write(`rewind: ${machine.icount} instructions in ${seconds.toFixed(3)} s\nrewind: reached the end of the recording, which was ${how} at icount ${endIcount}\n`);
+    return 0;
+  }
+  if (incomplete && result.reason === 'limit' && player.atEnd) {
+    process.stderr.write(`rewind: ${machine.icount} instructions in ${seconds.toFixed(3)} s\nrewind: reached the end of the incomplete recording at icount ${machine.icount}: all ${player.consumed} events it kept were replayed\n`);
     return 0;
   }
   // The replayed guest ends as the recorded one did: same exit code, or the same limit.

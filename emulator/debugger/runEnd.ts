@@ -13,6 +13,8 @@ export function describeStop(m: Machine, r: RunResult): Stop {
     }
     case 'aborted':
       return { reason: 'exception', hart, description: 'replay assertion', text: m.aborted ?? 'a replay assertion failed' };
+    case 'postmigrate':
+      return { reason: 'end', hart, description: 'postmigrate', text: `the VM migrated out at icount ${m.icount} and stays stopped (postmigrate), as QEMU's source does` };
     case 'idle':
       return { reason: 'end', hart, description: 'idle for good', text: 'every hart waits in WFI with no timer armed and no input left' };
     default:

@@ -18,6 +18,8 @@ import { LockOp } from '../threads/lockOp';
 import { LockChecker } from '../threads/lockChecker';
 import { LockBatch, LockTracer, TraceLevel } from '../threads/lockTracer';
 import { MainLoopThread } from '../threads/mainLoopThread';
+import { RcuThread } from '../threads/rcuThread';
+import { Savevm } from '../threads/savevm';
 import { Job, JobHooks, MigrationThread, ownEvent } from '../threads/migrationThread';
 import { SchedulePolicy, Scheduler } from '../threads/scheduler';
 import { TicketLock } from '../threads/ticketLock';
@@ -75,7 +77,12 @@ export type StopReason =
    * A replay-log access without the replay mutex, which QEMU's g_assert(replay_mutex_locked())
    * turns into an abort (see machine.aborted); only with the asserts on (the default).
    */
-  | 'aborted';
+  | 'aborted'
+  /**
+   * A migration completed: the source VM stays stopped (RUN_STATE_POSTMIGRATE, as QEMU's) and
+   * runs no more; the destination goes on from the migrated state.
+   */
+  | 'postmigrate';
 
 export interface RunResult {
   reason: StopReason;
@@ -127,6 +134,9 @@ export class Machine {
   readonly vcpus: VcpuThread[];
   private readonly migration: MigrationThread;
   private readonly mainLoop: MainLoopThread;
+  private readonly rcu: RcuThread;
+  /** Releases of any of the machine's locks (the scheduler's measure of progress). */
+  private readonly lockReleases = { count: 0 };
   /** The main loop has done its start-up (qemu_init): the vCPUs may run. */
   started = false;
   /** Why the run aborted (QEMU's assertion text and the sites), once it has. */
@@ -144,7 +154,7 @@ export class Machine {
   /** The hart that ran last (for the pc in divergence reports). */
   lastHart = 0;
   /** 'stopping' from vm_stop until vm_start; the vCPUs park and say so in vcpusPaused. */
-  vm: 'running' | 'stopping' = 'running';
+  vm: 'running' | 'stopping' | 'postmigrate' = 'running';
   vcpusPaused = false;
   /** qemu_cpu_kick from another thread: the vCPU's execution run ends at its next exit. */
   exitRequested = false;
@@ -160,7 +170,7 @@ export class Machine {
    * from the start of the vCPU's iteration.
    */
   private published = 0;
-  private stop?: 'idle' | 'stuck' | 'diverged';
+  private stop?: 'idle' | 'stuck' | 'diverged' | 'postmigrate';
 
   /** Host input not yet queued, and the batch the main loop has queued for the vCPU to deliver. */
   private readonly input: number[] = [];
@@ -191,8 +201,9 @@ export class Machine {
     this.tracing = config.lockTrace !== undefined || config.replay !== undefined;
     this.bus.blocks.pauseOnBuild = this.tracing;
     const tracer = new LockTracer(config.lockTrace?.level ?? 'off', { icount: () => this.clock.icount, hostStep: () => this.scheduler.hostStep });
-    this.locks = { tracer, bql: new TicketLock('bql', tracer), replay: new TicketLock('replay', tracer), other: new Map() };
-    for (const l of [S.LOCK_TIMERS, S.LOCK_CHR, S.LOCK_TB, S.LOCK_WORK, S.LOCK_VMSTOP]) this.locks.other.set(l, new TicketLock(l, tracer));
+    const released = this.lockReleases;
+    this.locks = { tracer, bql: new TicketLock('bql', tracer, released), replay: new TicketLock('replay', tracer, released), other: new Map() };
+    for (const l of [S.LOCK_TIMERS, S.LOCK_CHR, S.LOCK_TB, S.LOCK_WORK, S.LOCK_VMSTOP, S.LOCK_RCU_SYNC, S.LOCK_RCU_REGISTRY]) this.locks.other.set(l, new TicketLock(l, tracer, released));
     if (config.replay) {
       const checker = new LockChecker(tracer, this.locks.replay);
       this.checker = checker;
@@ -243,8 +254,9 @@ export class Machine {
     }
     this.vcpus = this.harts.map((h) => new VcpuThread(this, h));
     this.migration = new MigrationThread(this, config.jobs ?? [], config.jobHooks ?? {}, config.injectMigrationWithoutReplayLock ?? false);
-    this.mainLoop = new MainLoopThread(this);
-    this.scheduler = new Scheduler([this.mainLoop, ...this.vcpus, this.migration], config.sched);
+    this.mainLoop = new MainLoopThread(this, new Savevm(this, config.jobHooks ?? {}));
+    this.rcu = new RcuThread(this);
+    this.scheduler = new Scheduler([this.mainLoop, ...this.vcpus, this.migration, this.rcu], config.sched, () => released.count);
     this.reset(RAM_BASE);
   }
 
@@ -368,6 +380,21 @@ export class Machine {
     const l = this.locks.other.get(lock)!;
     if (!l.acquire(thread, site)) return; // held across a step by nobody: cannot happen
     l.release(thread, site);
+  }
+
+  /** The emulator's threads by name, in the scheduler's order. */
+  get threadNames(): string[] {
+    return [this.mainLoop.name, ...this.vcpus.map((v) => v.name), this.migration.name, this.rcu.name];
+  }
+
+  /** `outer` then `inner` taken, released in reverse (nested lock guards). */
+  touchNested(outer: string, inner: string, thread: string, site: string): void {
+    if (!this.tracing) return;
+    const o = this.locks.other.get(outer)!;
+    const i = this.locks.other.get(inner)!;
+    if (!o.acquire(thread, site)) return;
+    if (i.acquire(thread, site)) i.release(thread, site);
+    o.release(thread, site);
   }
 
   touchTimerList(thread: string, site: string): void {
@@ -552,13 +579,35 @@ export class Machine {
     for (const w of debugWritesDue(rc, this.clock.icount)) this.applyDebugWrite(w);
   }
 
-  stopWith(reason: 'idle' | 'stuck' | 'diverged'): void {
+  stopWith(reason: 'idle' | 'stuck' | 'diverged' | 'postmigrate'): void {
     this.stop = reason;
   }
 
   /** The guest exited, or a stop was asked for: the vCPU ends its iteration. */
   get stopped(): boolean {
     return this.stop !== undefined || this.exitCode !== undefined;
+  }
+
+  /** Record: the id of the snapshot job due at `icount`, which the main loop carries out (savevm). */
+  snapshotJobDue(icount: number): number | undefined {
+    return this.migration.snapshotDue(icount);
+  }
+
+  snapshotJobDone(): void {
+    this.migration.snapshotDone();
+  }
+
+  /** The main loop's savevm has the VM stopped. */
+  get savevmPausing(): boolean {
+    return this.mainLoop.savevm.pausing;
+  }
+
+  /** Replay: the next event is a migration's or savevm's, due at this icount. */
+  private threadEventDue(): boolean {
+    const p = this.replay?.play;
+    if (!p || this.bus.debugStop) return false;
+    const e = p.peek();
+    return e !== undefined && e.icount === this.clock.icount && ownEvent(e, p.all);
   }
 
   /** A migration-thread job (record) or event (replay) is due exactly here: the vCPUs wait for it. */
@@ -618,8 +667,10 @@ export class Machine {
         if (reason === 'idle') this.stop = undefined; // input may come before the next run()
         return { reason, exitCode: 0 };
       }
-      // runLimit, not maxIcount: a debugger stop lowers it to where the machine stopped.
-      if (clock.icount >= this.runLimit) {
+      // runLimit, not maxIcount: a debugger stop lowers it to where the machine stopped. A
+      // migration's or savevm's events logged at this very icount are replayed first: they
+      // happened with the vCPUs stopped, before the next instruction.
+      if (clock.icount >= this.runLimit && !this.threadEventDue()) {
         // Writes a debugger made here belong to this point (not to the next instruction).
         if (!this.vcpus.some((v) => v.iter)) this.applyDueDebugWrites();
         return { reason: 'limit', exitCode: 0 };
@@ -695,6 +746,7 @@ export class Machine {
     for (const l of this.locks.other.values()) l.reset();
     this.started = r.beforeStartUp !== true;
     this.mainLoop.restore(this.started, r.mainLoop);
+    this.rcu.restore(this.started);
     if (r.kickAtNs !== undefined) this.kickAtNs = r.kickAtNs;
     else this.rearmKick();
     for (const v of this.vcpus) v.restore(this.started, r.cut && r.cut.hart === v.hart.hartId ? { end: r.cut.end, timerAt: r.cut.timerAt ?? Infinity, run: r.cut.run } : undefined);

@@ -8,7 +8,8 @@ import { checkpoint, virtualRtClock } from './checkpointEvents';
 import type { CheckpointKind } from './eventCodec';
 
 export type ReplayConfig =
-  | { mode: 'record'; sink: (e: ReplayEvent) => void }
+  /** `from`: the icount recording starts at (a destination VM, migrated in there). */
+  | { mode: 'record'; sink: (e: ReplayEvent) => void; from?: number }
   | { mode: 'replay'; events: ReplayEvent[] }
   /**
    * Record, and go back in time while recording: `events` is the log so far (it grows). While
@@ -32,7 +33,7 @@ export class ReplayController {
    * calling thread holds the replay mutex there.
    */
   constructor(cfg: ReplayConfig, pos: ReplayPosition, guard?: (event: string) => void) {
-    if (cfg.mode === 'record') this.recorder = new Recorder(pos, cfg.sink, guard);
+    if (cfg.mode === 'record') this.recorder = new Recorder(pos, cfg.sink, guard, 0, cfg.from ?? 0);
     else if (cfg.mode === 'replay') this.player = new Player(cfg.events, pos, guard);
     else {
       const events = cfg.events;

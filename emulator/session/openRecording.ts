@@ -13,6 +13,8 @@ export interface RecordingMeta {
   format: string;
   guest: { path: string; sha256: string };
   machine: Required<Pick<MachineConfig, 'ramMiB' | 'harts' | 'shift'>>;
+  /** A migration's destination: recorded from the state a migration wrote to `file`. */
+  incoming?: { file: string; icount: number; hash: string };
 }
 
 /** The END chunk: how the recording finished. Absent when it was cut short (killed). */
@@ -85,6 +87,7 @@ export interface OpenedRecording {
 export function openTimeTravel(file: string, elf: Uint8Array, elfPath: string, opts: Partial<Omit<TimeTravelOptions, 'elf' | 'machine' | 'events' | 'endIcount'>> = {}): OpenedRecording {
   const { reader, meta } = openRecording(file);
   checkGuest(meta, elf, elfPath, file);
+  if (meta.incoming) throw new RewindError('UNSUPPORTED', `${file} is a migration's destination (it starts from ${meta.incoming.file} at icount ${meta.incoming.icount}): the debugger cannot open it yet; rewind replay ${file} --incoming ${meta.incoming.file} replays it`);
   // Every chunk's checksum, also those a replay does not read (locks, marks).
   for (const c of reader.chunks) reader.payload(c);
   const events = readEvents(reader, file);

@@ -30,6 +30,8 @@ export interface RecordingSpec {
   lockTrace: TraceLevel;
   jobs?: Job[];
   inject?: string;
+  /** A migration's destination: recorded from the state in `file` (icount, state hash). */
+  incoming?: { file: string; icount: number; hash: string };
   /** Who made it: the command line, or the debugger's launch. */
   madeBy: { commandLine: string[] } | { debugger: string };
 }
@@ -73,6 +75,7 @@ export class RecordingFile {
       lockTrace: spec.lockTrace,
       jobs: spec.jobs ?? [],
       ...(spec.inject ? { inject: spec.inject } : {}),
+      ...(spec.incoming ? { incoming: spec.incoming } : {}),
       rewindVersion: typeof REWIND_VERSION === 'string' ? REWIND_VERSION : 'dev',
       ...spec.madeBy,
     };

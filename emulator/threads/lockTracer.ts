@@ -29,6 +29,8 @@ export interface LockBatch {
   readonly end: number;
   /** id -> string, for threads, locks and sites alike. */
   readonly names: readonly string[];
+  /** How many ops of the batch carry a violation (0: violation() need not be asked). */
+  readonly violations: number;
   violation(i: number): string | undefined;
 }
 
@@ -191,7 +193,7 @@ export class LockTracer {
     const v = this.cViolation;
     const batch: LockBatch = {
       thread: this.cThread, lock: this.cLock, action: this.cAction, site: this.cSite, icount: this.cIcount, step: this.cStep, index: this.cIndex,
-      start: 0, end: this.fill, names: this.names, violation: (i) => v.get(i),
+      start: 0, end: this.fill, names: this.names, violations: v.size, violation: (i) => v.get(i),
     };
     for (const l of this.batchSinks) l(batch);
     this.fill = 0;

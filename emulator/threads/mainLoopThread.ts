@@ -2,8 +2,9 @@ import type { Machine } from '../machine/machine';
 import { EmuThread, StepResult } from './scheduler';
 import * as S from './qemuSites';
 import type { MainLoopState } from '../snapshot/machineSnapshot';
+import type { Savevm } from './savevm';
 
-type Phase = 'start-up' | 'poll' | 'lock' | 'dispatch';
+type Phase = 'start-up' | 'poll' | 'lock' | 'dispatch' | 'savevm';
 
 /**
  * QEMU's main-loop thread (util/main-loop.c, main_loop_wait): it polls with both locks dropped,
@@ -24,7 +25,7 @@ export class MainLoopThread implements EmuThread {
   /** Why the loop woke: 'idle' (a vCPU went to sleep), 'notify' (another pass after a timer change). */
   private wakes: ('idle' | 'notify')[] = [];
 
-  constructor(private readonly m: Machine) {}
+  constructor(private readonly m: Machine, readonly savevm: Savevm) {}
 
   waitingFor(): string {
     return this.phase === 'lock' ? `the replay mutex or the BQL (held by ${this.m.locks.replay.holder ?? this.m.locks.bql.holder ?? 'nobody'})` : 'host input (polling)';
@@ -38,6 +39,7 @@ export class MainLoopThread implements EmuThread {
   /** Back from a machine restore: polling, or (a snapshot at reset) about to start up. */
   restore(started: boolean, state?: MainLoopState): void {
     this.phase = !started ? 'start-up' : state?.queued ? 'lock' : 'poll';
+    this.savevm.reset();
     this.wakes = state ? [...state.wakes] : [];
   }
 
@@ -71,7 +73,7 @@ export class MainLoopThread implements EmuThread {
         return 'ran';
       }
       case 'poll':
-        if (this.wakes.length === 0 && !m.inputWanted()) return 'blocked';
+        if (this.wakes.length === 0 && !m.inputWanted() && !this.savevm.due()) return 'blocked';
         this.phase = 'lock';
       // falls through
       case 'lock':
@@ -87,11 +89,27 @@ export class MainLoopThread implements EmuThread {
         if (m.inputWanted()) m.queueInput();
         const why = this.wakes.shift();
         if (why === 'idle') m.warpIdle(() => this.notify('notify'));
+        if (this.savevm.due()) {
+          // A monitor command, dispatched here: savevm (it drops both locks while the vCPUs park).
+          this.site = S.SAVE_SNAPSHOT;
+          if (this.savevm.start(this.name)) {
+            this.phase = 'savevm';
+            return 'ran';
+          }
+          this.site = S.MAIN_LOOP_WAIT;
+        }
         locks.bql.release(this.name, S.BQL_UNLOCK);
         if (rr) locks.replay.release(this.name, S.MAIN_LOOP_WAIT);
         this.phase = 'poll';
         return 'ran';
       }
+      case 'savevm':
+        if (!this.savevm.resume(this.name)) return 'blocked';
+        locks.bql.release(this.name, S.BQL_UNLOCK);
+        if (rr) locks.replay.release(this.name, S.MAIN_LOOP_WAIT);
+        this.site = S.MAIN_LOOP_WAIT;
+        this.phase = 'poll';
+        return 'ran';
     }
   }
 }

@@ -4,6 +4,7 @@ import type { ReplayEvent } from '../replay/replayEvent';
 import { stateHash } from '../machine/stateHash';
 import { EmuThread, StepResult } from './scheduler';
 import * as S from './qemuSites';
+import { savevmEvent } from './savevm';
 
 /** Work for the migration thread while recording: a savevm-style snapshot, or a migration to a file. */
 export type Job =
@@ -22,7 +23,6 @@ const PRECOPY_STEPS = 8;
 
 const SITE_SETUP = S.MIGRATION_THREAD;
 const SITE_COMPLETE = S.MIGRATION_COMPLETION;
-const SITE_SNAPSHOT = S.SAVE_SNAPSHOT;
 const SITE_PAUSE = S.PAUSE_ALL_VCPUS;
 
 type Phase = 'pending' | 'precopy' | 'stopping' | 'pausing';
@@ -31,8 +31,9 @@ type Phase = 'pending' | 'precopy' | 'stopping' | 'pausing';
 export const migrationHash = (m: Machine): string => stateHash(m).slice(0, 16);
 
 /**
- * The migration/snapshot thread. Every step that writes replay events (setup, stopping the VM,
- * the snapshot, completion or failure, starting the VM again) runs with the replay mutex and then
+ * The migration thread (snapshots are the main loop's: savevm.ts; their jobs wait in this
+ * thread's queue, where the vCPUs look for the next stop). Every step that writes replay events
+ * (setup, stopping the VM, completion or failure, starting the VM again) runs with the replay mutex and then
  * the BQL held, as QEMU's migration code does with the fix from "replay: Fixes and avocado test
  * updates" (qemu-replay.md). `injectUnlocked` restores the pre-fix code, which takes only the
  * BQL: the events then race the vCPU's own, and are stamped with the icount the vCPU last
@@ -63,6 +64,17 @@ export class MigrationThread implements EmuThread {
   nextJobAt(icount: number): number {
     const j = this.jobs[0];
     return j && this.phase === 'pending' && j.at >= icount ? j.at : Infinity;
+  }
+
+  /** Record: the id of a snapshot job due at `icount` (the main loop carries it out: savevm). */
+  snapshotDue(icount: number): number | undefined {
+    const j = this.jobs[0];
+    return j !== undefined && j.kind === 'snapshot' && this.phase === 'pending' && j.at === icount ? j.id : undefined;
+  }
+
+  /** The main loop saved the snapshot due now. */
+  snapshotDone(): void {
+    if (this.jobs[0]?.kind === 'snapshot') this.jobs.shift();
   }
 
   /** Record: a job starts at `icount` and has not yet (the vCPUs wait for it). */
@@ -113,6 +125,14 @@ export class MigrationThread implements EmuThread {
     this.phase = 'pausing';
   }
 
+  /** After a completed migration the source stays stopped, in RUN_STATE_POSTMIGRATE: it runs no more. */
+  private postmigrate(): void {
+    const m = this.m;
+    m.vm = 'postmigrate';
+    m.replay?.runState('postmigrate');
+    m.stopWith('postmigrate');
+  }
+
   private startVm(): void {
     const m = this.m;
     m.vm = 'running';
@@ -132,11 +152,8 @@ export class MigrationThread implements EmuThread {
           this.jobs.shift();
           return 'ran';
         }
-        if (job.kind === 'snapshot') {
-          if (!this.lock(SITE_SNAPSHOT)) return 'blocked';
-          this.stopVm('save-vm', SITE_SNAPSHOT);
-          return 'ran';
-        }
+        // savevm is a monitor command: the main loop runs it (savevm.ts).
+        if (job.kind === 'snapshot') return this.wait(`the main loop to save snapshot ${job.id} (savevm)`);
         if (!this.lock(SITE_SETUP)) return 'blocked';
         // migration_thread reads QEMU_CLOCK_HOST (setup_start) first: QEMU's own event, and the
         // first log access a migration makes — where QEMU without the fix aborts.
@@ -157,21 +174,21 @@ export class MigrationThread implements EmuThread {
         return 'ran';
       case 'pausing': {
         if (!m.vcpusPaused) return this.wait('the vCPUs to park (vm_stop)');
-        const site = job.kind === 'snapshot' ? SITE_SNAPSHOT : SITE_COMPLETE;
+        if (job.kind !== 'migrate') return 'ran';
         if (!this.holding && !this.lock(SITE_PAUSE)) return 'blocked';
-        this.site = site; // what follows is the completion's, not the pause's
+        this.site = SITE_COMPLETE; // what follows is the completion's, not the pause's
         const state = m.saveState();
-        if (job.kind === 'snapshot') {
-          m.replay?.snapshot(job.id);
-          this.hooks.snapshot?.(job.id, state);
+        const hash = migrationHash(m);
+        const failed = this.hooks.migrate?.(job.target, state, hash, m.replay?.recorder?.count ?? 0);
+        if (typeof failed === 'string') {
+          // migration_iteration_finish: a failed migration starts the VM again.
+          m.replay?.migration('failed', job.target, failed);
+          this.startVm();
         } else {
-          const hash = migrationHash(m);
-          const failed = this.hooks.migrate?.(job.target, state, hash, m.replay?.recorder?.count ?? 0);
-          if (typeof failed === 'string') m.replay?.migration('failed', job.target, failed);
-          else m.replay?.migration('completed', job.target, hash);
+          m.replay?.migration('completed', job.target, hash);
+          this.postmigrate();
         }
-        this.startVm();
-        this.unlock(site);
+        this.unlock(SITE_COMPLETE);
         this.jobs.shift();
         this.phase = 'pending';
         return this.jobs.length ? 'ran' : 'done';
@@ -185,17 +202,19 @@ export class MigrationThread implements EmuThread {
     const player = m.replay!.play!;
     const icount = m.clock.icount;
     const stopped = m.vm !== 'running';
+    if (stopped && m.savevmPausing) return this.wait('the main loop to finish savevm');
     if (stopped && !m.vcpusPaused) return this.wait('the vCPUs to park (vm_stop)');
     const e = player.peek();
     if (!stopped) {
       if (!e || !ownEvent(e, player.all)) return this.wait(e ? `the vCPUs to replay ${e.name} (event #${e.index})` : 'nothing: the log has no more events');
+      if (savevmEvent(e, player.all)) return this.wait(`the main loop to replay savevm (event #${e.index})`);
       if (e.icount > icount) return this.wait(`the machine to reach icount ${e.icount} for ${e.name} (at ${icount})`);
     }
     if (!this.holding && !this.lock(stopped ? SITE_PAUSE : SITE_COMPLETE)) return 'blocked';
     // Replay this thread's run of events here; while the VM is stopped the icount cannot move,
     // so anything else next in the log is a divergence, not something to wait for.
     for (let ev = player.peek(); ; ev = player.peek()) {
-      if (!ev || !ownEvent(ev, player.all) || ev.icount !== icount) {
+      if (!ev || !ownEvent(ev, player.all) || savevmEvent(ev, player.all) || ev.icount !== icount) {
         if (m.vm !== 'running') {
           player.diverge(`nothing: the VM was stopped at icount ${icount} by the migration thread, so it cannot get to what the log has next`);
           m.stopWith('diverged');
@@ -212,18 +231,12 @@ export class MigrationThread implements EmuThread {
           this.startVm();
           continue;
         }
-        this.stopVm(String(d.state), SITE_COMPLETE);
-        return 'ran';
-      }
-      if (ev.name === 'EVENT_SNAPSHOT') {
-        if (!m.replay!.snapshot(Number(d.id))) break;
-        const problem = this.hooks.snapshot?.(Number(d.id), m.saveState());
-        if (typeof problem === 'string') {
-          player.diverge(problem);
-          m.stopWith('diverged');
+        if (d.state === 'postmigrate') {
+          this.postmigrate();
           break;
         }
-        continue;
+        this.stopVm(String(d.state), SITE_COMPLETE);
+        return 'ran';
       }
       // EVENT_MIGRATION: a completion is checked against the state the VM is in now.
       const detail = d.phase === 'completed' ? migrationHash(m) : String(d.detail ?? '');

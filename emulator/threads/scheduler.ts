@@ -55,7 +55,12 @@ export class Scheduler {
   private readonly state: Uint8Array;
   private readonly runnable: number[] = [];
 
-  constructor(private readonly threads: EmuThread[], readonly policy: SchedulePolicy = { kind: 'fair' }) {
+  /**
+   * `progress`: a count that grows whenever a thread does something another may be waiting for
+   * (a lock released), so a thread that releases a lock and then blocks in the same step still
+   * wakes the others.
+   */
+  constructor(private readonly threads: EmuThread[], readonly policy: SchedulePolicy = { kind: 'fair' }, private readonly progress: () => number = () => 0) {
     if (policy.kind === 'random') this.random = prng(policy.seed);
     this.state = new Uint8Array(threads.length);
   }
@@ -91,12 +96,14 @@ export class Scheduler {
     this.hostStep++;
     this.current = t;
     let r: StepResult;
+    const before = this.progress();
     try {
       r = t.step();
     } finally {
       this.current = undefined;
     }
     if (r === 'blocked') {
+      if (this.progress() !== before) for (let k = 0; k < n; k++) if (st[k] === 1) st[k] = 0;
       st[i] = 1;
     } else {
       // Progress: whoever was blocked may be able to go on now.

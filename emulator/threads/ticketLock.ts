@@ -31,7 +31,11 @@ export class TicketLock {
   private readonly cacheId: number[] = [];
   private cacheNext = 0;
 
-  constructor(readonly name: LockName, private readonly tracer: LockTracer) {
+  /**
+   * `released`: counts the releases of every lock of one machine — a release is progress for
+   * whoever waits, even when the thread that made it then blocks (the scheduler asks).
+   */
+  constructor(readonly name: LockName, private readonly tracer: LockTracer, private readonly released: { count: number } = { count: 0 }) {
     this.lockId = tracer.id(name);
   }
 
@@ -72,6 +76,20 @@ export class TicketLock {
     return this.take(thread, site);
   }
 
+  /**
+   * Takes the lock only if it is free with nobody queued, without joining the queue: for a
+   * thread that must never make another wait behind it (a vCPU cannot wait inside guest code).
+   * `traceWait`: trace the wait a refusal is (the first of a run of attempts).
+   */
+  tryAcquire(thread: string, site: string, traceWait: boolean): boolean {
+    if (this.holder === undefined && this.tickets.size === 0) {
+      this.nextTicket++;
+      return this.take(thread, site);
+    }
+    if (traceWait) this.trace(thread, ACTION_WAIT, site);
+    return false;
+  }
+
   private take(thread: string, site: string): true {
     this.holder = thread;
     this.holderSite = site;
@@ -89,6 +107,7 @@ export class TicketLock {
     }
     this.holder = undefined;
     this.serving++;
+    this.released.count++;
     this.trace(thread, ACTION_RELEASED, site);
   }
 

@@ -52,6 +52,8 @@ export class VcpuThread implements EmuThread {
   private phase: Phase = 'top';
   private bqlHeld = false;
   private started = false;
+  /** Registered with RCU (the thread's first act). */
+  private registered = false;
   /** The run's budget: where icount_get_limit cut it (the next virtual timer, the kick). */
   private runEnd = 0;
   /** Where the decrementer is refilled next (the TB loop is re-entered: cpu_handle_interrupt). */
@@ -99,6 +101,12 @@ export class VcpuThread implements EmuThread {
     const locks = this.locks;
     if (!this.started) {
       if (!m.started) return this.wait('the main loop to finish start-up');
+      if (!this.registered) {
+        // rr_cpu_thread_fn: rcu_register_thread, then the force-RCU notifier, each under the registry lock.
+        m.touchLock(S.LOCK_RCU_REGISTRY, this.name, S.RCU_REGISTER);
+        m.touchLock(S.LOCK_RCU_REGISTRY, this.name, S.RCU_NOTIFIER);
+        this.registered = true;
+      }
       if (!locks.bql.acquire(this.name, S.RR_START)) return this.wait(`the BQL (held by ${locks.bql.holder ?? 'nobody'})`);
       this.started = true;
       this.bqlHeld = true;
@@ -211,8 +219,8 @@ export class VcpuThread implements EmuThread {
     const icount = clock.icount;
     if (m.vm !== 'running') {
       // vm_stop: the vCPUs park here until the VM runs again. Parking is news the migration
-      // thread waits for, so it counts as progress; staying parked does not.
-      this.why = 'the VM to run again (stopped by the migration thread)';
+      // thread or savevm waits for, so it counts as progress; staying parked does not.
+      this.why = 'the VM to run again (vm_stop: a migration or savevm)';
       if (m.vcpusPaused) return 'wait';
       m.vcpusPaused = true;
       return 'next';
@@ -289,6 +297,7 @@ export class VcpuThread implements EmuThread {
     this.iter = cut && { end: cut.end, timerAt: cut.timerAt };
     this.bqlHeld = false;
     this.started = started;
+    this.registered = started;
     this.kicked = false;
     if (cut) {
       this.phase = 'run';

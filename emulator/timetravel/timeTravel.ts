@@ -121,7 +121,7 @@ export class TimeTravel {
       r = m.run(Math.min(target, next));
       if (m.icount > this.frontier) this.frontier = m.icount;
       // The guest ended at the frontier: arriving there again, everything was recorded already.
-      if (!this.isBehind && m.icount === this.frontier && (r.reason === 'exit' || r.reason === 'stuck' || r.reason === 'aborted')) this.frontierEnded = true;
+      if (!this.isBehind && m.icount === this.frontier && (r.reason === 'exit' || r.reason === 'stuck' || r.reason === 'aborted' || r.reason === 'postmigrate')) this.frontierEnded = true;
       if (r.reason === 'limit' && m.icount === next && m.icount % this.interval === 0 && !this.store.has(next)) this.snapshot();
       if (r.reason !== 'limit' || m.debugStopped) break;
     }

@@ -1,6 +1,6 @@
 import type { LockAction, LockOp } from '../threads/lockOp';
 import type { LockBatch } from '../threads/lockTracer';
-import { ChunkSpan, RwtraceWriter } from './rwtraceWriter';
+import { CHUNK_MAX_AGE_MS, ChunkSpan, RwtraceWriter } from './rwtraceWriter';
 import { ChunkType } from './rwtraceFormat';
 
 // The LOCKS encoding (documented in rwtraceLocks.ts, which decodes it).
@@ -9,6 +9,19 @@ export const F_VIOLATION = 1, F_EXT = 2;
 export const X_GAP = 1, X_NO_ICOUNT = 2, X_NO_STEP = 4, X_TIME = 8, X_ICOUNT_DOWN = 16, X_STEP_DOWN = 32;
 
 export const zigzag = (v: number): number => (v >= 0 ? 2 * v : -2 * v - 1);
+
+/** (site, action) slots of the key cache: sites beyond 1024 go through the Map alone. */
+const KEY_SLOTS = 4096;
+
+/** Unsigned LEB128 of a safe integer at buf[o] (room checked by the caller); the new offset. */
+function lebAt(buf: Uint8Array, o: number, v: number): number {
+  while (v >= 0x80) {
+    buf[o++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  buf[o++] = v;
+  return o;
+}
 
 /** A chunk payload being built: one growable buffer, written in place. */
 class Bytes {
@@ -88,6 +101,9 @@ export class LockStreamWriter {
   private strings = new Map<string, number>();
   private keysByText = new Map<string, number>();
   private keysById = new Map<number, number>();
+  private readonly slotThread = new Uint32Array(KEY_SLOTS);
+  private readonly slotLock = new Uint32Array(KEY_SLOTS);
+  private readonly slotKey = new Uint32Array(KEY_SLOTS);
   private keyCount = 0;
   private prevIndex = 0;
   private prevIcount = 0;
@@ -95,7 +111,7 @@ export class LockStreamWriter {
 
   constructor(private readonly writer: RwtraceWriter, private readonly opts: LockStreamOptions = {}) {
     this.maxBytes = opts.maxBytes ?? 64 * 1024;
-    this.maxAgeMs = opts.maxAgeMs ?? 100;
+    this.maxAgeMs = opts.maxAgeMs ?? CHUNK_MAX_AGE_MS;
     this.now = opts.now ?? Date.now;
     this.out = new Bytes(this.maxBytes + 1024);
   }
@@ -128,25 +144,63 @@ export class LockStreamWriter {
    */
   appendBatch(b: LockBatch, firstIndex?: number): void {
     const names = b.names;
+    const anyViolation = b.violations > 0;
     for (let i = b.start; i < b.end; i++) {
       const index = firstIndex === undefined ? b.index[i] : firstIndex + (i - b.start);
       const icount = b.icount[i];
       if (this.span === undefined) this.open(index, icount);
       const t = b.thread[i], l = b.lock[i], a = b.action[i], s = b.site[i];
-      // Interned ids are small (a few hundred names): the packed key stays a safe integer.
-      const packed = ((s * 0x10000 + t) * 0x400 + l) * 4 + a;
-      let key = this.keysById.get(packed);
-      const fresh = key === undefined;
-      if (key === undefined) {
-        key = ++this.keyCount;
-        this.keysById.set(packed, key);
+      const key = this.cachedKey(t, l, a, s);
+      const step = b.step[i];
+      const violation = anyViolation ? b.violation(i) : undefined;
+      const out = this.out;
+      if (key > 0 && violation === undefined && index === this.prevIndex + 1 && icount >= this.prevIcount && step >= this.prevStep && out.length + 24 <= out.buf.length) {
+        // The common op: a key seen in this chunk, in order, no violation — three LEB128s.
+        const buf = out.buf;
+        let o = out.length;
+        o = lebAt(buf, o, key * 4);
+        o = lebAt(buf, o, icount - this.prevIcount);
+        o = lebAt(buf, o, step - this.prevStep);
+        out.length = o;
+        this.prevIndex = index;
+        this.prevIcount = icount;
+        this.prevStep = step;
+      } else {
+        const fresh = key < 0;
+        this.encode(fresh ? -key : key, fresh, a, names[t], names[l], names[s], index, icount, step, undefined, violation);
       }
-      this.encode(key, fresh, a, names[t], names[l], names[s], index, icount, b.step[i], undefined, b.violation(i));
       this.span!.lastIcount = icount;
       this.span!.itemCount++;
-      if (this.out.length >= this.maxBytes) this.flush();
+      if (out.length >= this.maxBytes) this.flush();
     }
     this.tick();
+  }
+
+  /**
+   * The chunk's key for (thread, lock, action, site): positive when the chunk has it already,
+   * negative (the new key) when this op introduces it. A slot per (site, action) remembers the
+   * last thread and lock seen there (nearly always the only ones), before the Map is asked.
+   */
+  private cachedKey(t: number, l: number, a: number, s: number): number {
+    const slot = s * 4 + a;
+    if (slot < KEY_SLOTS && this.slotThread[slot] === t + 1 && this.slotLock[slot] === l + 1) return this.slotKey[slot];
+    // Interned ids are small (a few hundred names): the packed key stays a safe integer.
+    const packed = ((s * 0x10000 + t) * 0x400 + l) * 4 + a;
+    let key = this.keysById.get(packed);
+    let result: number;
+    if (key === undefined) {
+      key = ++this.keyCount;
+      this.keysById.set(packed, key);
+      result = -key;
+    } else {
+      result = key;
+    }
+    if (slot < KEY_SLOTS) {
+      this.slotThread[slot] = t + 1;
+      this.slotLock[slot] = l + 1;
+      this.slotKey[slot] = key;
+    }
+    return result;
   }
 
   /** Writes the open chunk once it is older than the age limit (call it now and then). */
@@ -168,6 +222,7 @@ export class LockStreamWriter {
     this.strings = new Map();
     this.keysByText = new Map();
     this.keysById = new Map();
+    this.slotThread.fill(0);
     this.keyCount = 0;
     this.prevIndex = index - 1;
     this.prevIcount = icount;

@@ -45,6 +45,12 @@ export class RwtraceWriter {
  * Collects one stream's encoded items and hands them to the writer as a chunk once enough bytes
  * or enough host time have gathered, so a killed recording loses at most `maxAgeMs` of work.
  */
+/**
+ * How old an open chunk may get before it is written. With the recorder's steps of ~20 ms
+ * (driveMachine) nothing recorded waits more than ~100 ms to reach the disk.
+ */
+export const CHUNK_MAX_AGE_MS = 80;
+
 export class ChunkBuffer {
   private parts: Uint8Array[] = [];
   private bytes = 0;
@@ -55,7 +61,7 @@ export class ChunkBuffer {
     private readonly writer: RwtraceWriter,
     private readonly type: ChunkType,
     private readonly maxBytes = 64 * 1024,
-    private readonly maxAgeMs = 100,
+    private readonly maxAgeMs = CHUNK_MAX_AGE_MS,
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -498,7 +498,7 @@ export class RewindSession extends DebugSession {
     const m = t.machine;
     const player = m.replay?.player;
     const holds = (name: string) => [m.locks.bql, m.locks.replay].filter((l) => l.holder === name).map((l) => l.name);
-    const threads = ['main-loop', ...m.vcpus.map((v) => v.name), 'migration'].map((name) => ({ name, holds: holds(name) }));
+    const threads = m.threadNames.map((name) => ({ name, holds: holds(name) }));
     return {
       icount: m.icount, endIcount: t.tt.endIcount, eventIndex: player?.consumed ?? 0, hart: t.currentHart,
       pc: m.harts[t.currentHart].pc >>> 0, live: t.live, atEnd: t.live && (player?.atEnd ?? true), threads,

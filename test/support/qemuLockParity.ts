@@ -13,7 +13,7 @@ import { qemuThreadRoles, readQemuMutexTrace, ThreadSiteCounts } from '../../emu
 import { decodeQemuReplayLog } from '../../emulator/trace/qemuReplayLog';
 import { QEMU } from './qemu';
 
-export type Role = 'main-loop' | 'vcpu';
+export type Role = 'main-loop' | 'vcpu' | 'rcu';
 
 /**
  * QEMU's mutexes other than the BQL and the replay mutex, recognised by the file that takes
@@ -47,7 +47,7 @@ function otherLock(site: string): string | undefined {
 }
 
 function emptyRoles<T>(make: () => T): Record<Role, T> {
-  return { 'main-loop': make(), vcpu: make() };
+  return { 'main-loop': make(), vcpu: make(), rcu: make() };
 }
 
 /** Records `elf` with QEMU; returns the decoded mutex trace and replay log. */
@@ -86,13 +86,21 @@ export function recordWithQemu(elf: string, exitCode = 0): { locks: GuestLocks; 
       }
     }
     const roles = qemuThreadRoles(counts.bql, counts.replay);
+    // RCU's two mutexes: the registry lock is the one rcu_register_thread takes (util/rcu.c:3xx);
+    // the RCU thread's other lock guard (include/qemu/thread.h) is rcu_sync_lock.
+    const rcuLocks = new Map<string, string>();
+    for (const list of byThread.values()) for (const o of list) if (/^util\/rcu\.c:3\d\d$/.test(o.site)) rcuLocks.set(o.lock, 'rcu_registry_lock');
+    for (const [t, list] of byThread) {
+      if (!(roles[t] ?? []).includes('rcu')) continue;
+      for (const o of list) if (/thread\.h:\d+$/.test(o.site) && !rcuLocks.has(o.lock) && o.lock !== 'bql' && o.lock !== 'replay') rcuLocks.set(o.lock, 'rcu_sync_lock');
+    }
     const locks: GuestLocks = { instructions: replay.instructions, acquisitions: emptyRoles(() => ({})), ops: emptyRoles(() => []) };
     for (const [t, list] of byThread) {
       const rs = roles[t] ?? [];
-      const role: Role | undefined = rs.includes('vcpu') ? 'vcpu' : rs.includes('main-loop') ? 'main-loop' : undefined;
+      const role: Role | undefined = rs.includes('vcpu') ? 'vcpu' : rs.includes('main-loop') ? 'main-loop' : rs.includes('rcu') ? 'rcu' : undefined;
       if (!role) continue;
       for (const o of list) {
-        const lock = o.lock === 'bql' || o.lock === 'replay' ? o.lock : otherLock(o.site);
+        const lock = o.lock === 'bql' || o.lock === 'replay' ? o.lock : rcuLocks.get(o.lock) ?? otherLock(o.site);
         if (!lock) continue;
         locks.ops[role].push({ lock, action: o.action, site: o.site });
         if (o.action === 'acquired') locks.acquisitions[role][lock] = (locks.acquisitions[role][lock] ?? 0) + 1;
@@ -115,7 +123,7 @@ export function recordWithRewind(elf: string, exitCode = 0): { locks: GuestLocks
   m.replay!.end();
   const locks: GuestLocks = { instructions: m.icount, acquisitions: emptyRoles(() => ({})), ops: emptyRoles(() => []) };
   for (const o of ops) {
-    const role: Role | undefined = o.thread === 'main-loop' ? 'main-loop' : o.thread.startsWith('vcpu') ? 'vcpu' : undefined;
+    const role: Role | undefined = o.thread === 'main-loop' ? 'main-loop' : o.thread.startsWith('vcpu') ? 'vcpu' : o.thread === 'rcu' ? 'rcu' : undefined;
     if (!role) continue;
     locks.ops[role].push({ lock: o.lock, action: o.action, site: o.site });
     if (o.action === 'acquired') locks.acquisitions[role][o.lock] = (locks.acquisitions[role][o.lock] ?? 0) + 1;

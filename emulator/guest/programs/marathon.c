@@ -11,7 +11,9 @@
 
 #define BUF_SIZE    8192u
 #define WINDOW      32u
+#ifndef PASSES
 #define PASSES      12000u
+#endif
 #define PRINT_EVERY 1000u
 
 static uint8_t buf[BUF_SIZE];

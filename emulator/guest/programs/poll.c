@@ -6,7 +6,9 @@
  */
 #include "lib.h"
 
+#ifndef ROUNDS
 #define ROUNDS 200000u
+#endif
 
 int main(uint32_t hartid, uintptr_t dtb)
 {

@@ -12,20 +12,10 @@ import { ElfImage, parseElf } from '../../../emulator/debuginfo/elf';
 import { RewindError } from '../../../emulator/errors';
 import { Machine } from '../../../emulator/machine/machine';
 import { buildGuest, GUEST_BIN, instructionAddresses, transformElf } from '../../support/riscvTools';
+import { prng } from '../../support/prng';
 
 const RAM_BASE = 0x80000000, RAM_MIB = 16;
 
-/** A small deterministic PRNG (mulberry32), so a failing variant can be named by its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface MachineState {
   pc: number;

@@ -31,7 +31,17 @@ const TOLERANCE = 0.25;
 const START_UP: Record<Role, Record<string, number>> = {
   'main-loop': { 'timer-list': 7, vmstop_lock: 4, bql: 2, replay: 1 },
   vcpu: { 'cpu-work': 33, replay: 1 },
+  rcu: {},
 };
+/**
+ * RCU's locks, a handful of acquisitions per run. Each vCPU registers with RCU as it starts
+ * (twice under the registry lock, every QEMU run). QEMU's RCU thread runs on host time: in some
+ * runs its grace period (rcu_sync_lock, then the registry lock as often as it polls the
+ * readers) and the callbacks under the BQL (once or twice) fall inside the recording, in others
+ * nothing does.
+ * Rewind's does it once, at start-up; never more than QEMU when QEMU's is seen at all.
+ */
+const RCU_LOCKS = ['bql', 'rcu_sync_lock', 'rcu_registry_lock', 'replay'];
 
 /** Per role: replay-mutex releases with and without the BQL held, and replay taken under the BQL. */
 function order(l: GuestLocks, role: Role) {
@@ -78,6 +88,13 @@ describe('threads, locks and the replay log against QEMU 7.2 (recorded fresh in 
           // Where QEMU never releases it under the BQL (its main loop), neither does Rewind.
           if (qo.underBql === 0) assert.equal(ro.underBql, 0, `${role} released the replay mutex under the BQL, QEMU never does`);
         }
+        // The RCU thread: one grace period at start-up, then the callbacks under the BQL; each
+        // vCPU registers with RCU as it starts.
+        assert.equal(r.locks.acquisitions.vcpu.rcu_registry_lock ?? 0, q.locks.acquisitions.vcpu.rcu_registry_lock ?? 0, 'vcpu rcu_registry_lock acquisitions');
+        const qr = q.locks.acquisitions.rcu, rr = r.locks.acquisitions.rcu;
+        assert.ok(!qr.replay, `QEMU's RCU thread took the replay mutex: ${JSON.stringify(qr)}`);
+        if (qr.bql) for (const lock of RCU_LOCKS) assert.ok((rr[lock] ?? 0) <= (qr[lock] ?? 0), `rcu ${lock}: Rewind ${rr[lock] ?? 0}, QEMU ${qr[lock] ?? 0}`);
+        assert.deepEqual([rr.bql, rr.rcu_sync_lock, rr.rcu_registry_lock, rr.replay ?? 0], [1, 1, 1, 0], 'Rewind\'s RCU thread: one grace period, the callbacks once under the BQL');
         const key = (e: { name: string; icount: number }) => `${e.name} at icount ${e.icount}`;
         const startUp = (e: { name: string; icount: number }) => e.icount === 0 && (e.name === 'EVENT_CLOCK_HOST' || e.name === 'EVENT_RANDOM');
         const qe = q.events.events.filter((e) => !startUp(e)).map(key);

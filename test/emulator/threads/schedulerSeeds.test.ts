@@ -74,6 +74,7 @@ describe('scheduler seeds: replay is the same under every schedule', function ()
           const rec = record(g, file, { sched: seed === 0 ? { kind: 'fair' } : { kind: 'random', seed }, jobs, limit });
           assert.deepEqual(rec.violations, [], `${file} recorded under seed ${seed}`);
           assert.ok(rec.events.some((e) => e.name === 'EVENT_MIGRATION' && e.data?.phase === 'completed'), `${file}: the migration completed`);
+          assert.equal(rec.result.reason, 'postmigrate', `${file}: the source stays in postmigrate`);
           const rep = replay(g, file, rec, seed === SEEDS ? { kind: 'fair' } : { kind: 'random', seed: 1_000_000 + seed });
           const what = `${file} recorded under seed ${seed}`;
           assert.equal(rep.m.replay!.divergence, undefined, `${what}: ${JSON.stringify(rep.m.replay!.divergence)}`);
@@ -117,7 +118,7 @@ describe('the seed bug: migration writing replay events without the replay mutex
     const any = new RegExp(`^thread migration writes EVENT_(CLOCK_HOST|MIGRATION|RUN_STATE) to the replay log at migration/migration\\.c:(migration_thread|migration_completion) \\(icount \\d+, op #\\d+\\) without holding the replay mutex${holder}$`);
     for (let seed = 0; seed < 100; seed++) {
       const rec = record(hello, 'hello-O2.elf', { sched: { kind: 'random', seed }, jobs, limit: Infinity, inject: true, asserts: false });
-      assert.equal(rec.result.reason, 'exit', `seed ${seed}`);
+      assert.equal(rec.result.reason, 'postmigrate', `seed ${seed}`);
       assert.match(rec.violations[0] ?? '', new RegExp(`^${firstAccess}$`), `seed ${seed}`);
       for (const v of rec.violations) assert.match(v, any);
       const rep = replay(hello, 'hello-O2.elf', rec, { kind: 'random', seed: seed + 7 });
@@ -156,8 +157,11 @@ describe('the seed bug: migration writing replay events without the replay mutex
       assert.equal(rec.events[setup - 1]?.name, 'EVENT_CLOCK_HOST', `seed ${seed}: migration_thread's clock read`);
       const events = rec.events.filter((e) => e.kind === 'migration' || e.kind === 'run-state');
       // Stop, completion and restart at one instruction: nothing ran between them.
-      assert.deepEqual(events.map((e) => e.data?.state ?? e.data?.phase), ['setup', 'finish-migrate', 'completed', 'running'], `seed ${seed}`);
+      // The source stays in postmigrate: nothing runs after the completion.
+      assert.deepEqual(events.map((e) => e.data?.state ?? e.data?.phase), ['setup', 'finish-migrate', 'completed', 'postmigrate'], `seed ${seed}`);
       assert.equal(events[1].icount, events[2].icount, `seed ${seed}`);
+      assert.equal(rec.result.reason, 'postmigrate', `seed ${seed}`);
+      assert.equal(rec.icount, events[3].icount, `seed ${seed}`);
       if (seed % 10 === 0) {
         const rep = replay(hello, 'hello-O2.elf', rec, { kind: 'random', seed: seed + 1 });
         assert.equal(rep.m.replay!.divergence, undefined, `seed ${seed}`);
