@@ -13,6 +13,10 @@ import { Uart16550 } from './uart16550';
 import { VirtualClock } from './virtualClock';
 import { ReplayConfig, ReplayController } from '../replay/replayController';
 import { DebugWrite, debugWriteRecorded, debugWritesDue, isDebugWrite } from '../replay/debugEvents';
+import { applyDebugWrite, checkDebugWrite } from './debugWrites';
+import { HostInput } from './hostInput';
+import { loadBoard, saveBoard } from './boardState';
+import { ThreadEvents } from '../threads/threadEvents';
 import { MachineSnapshot } from '../snapshot/machineSnapshot';
 import { LockOp } from '../threads/lockOp';
 import { LockChecker } from '../threads/lockChecker';
@@ -20,9 +24,9 @@ import { LockBatch, LockTracer, TraceLevel } from '../threads/lockTracer';
 import { MainLoopThread } from '../threads/mainLoopThread';
 import { RcuThread } from '../threads/rcuThread';
 import { Savevm } from '../threads/savevm';
-import { Job, JobHooks, MigrationThread, ownEvent } from '../threads/migrationThread';
+import { Job, JobHooks, MigrationThread } from '../threads/migrationThread';
 import { SchedulePolicy, Scheduler } from '../threads/scheduler';
-import { TicketLock } from '../threads/ticketLock';
+import { QemuLocks } from '../threads/qemuLocks';
 import { KICK_PERIOD_NS, VcpuThread } from '../threads/vcpuThread';
 import * as S from '../threads/qemuSites';
 
@@ -92,13 +96,6 @@ export interface RunResult {
 /** UART IRQ on virt's PLIC (VIRT_UART0_IRQ), and the RTC's (VIRT_RTC_IRQ). */
 const UART_IRQ = 10;
 const RTC_IRQ = 11;
-/**
- * Host input reaches the UART at most once per this many instructions (10 µs of guest time at
- * shift 0, a byte time of a 1 Mbaud line), or at once when every hart sleeps. Handing it over at
- * every iteration would be legal (QEMU's main loop runs whenever it likes) but would make input
- * race a guest's UART set-up far more than real QEMU ever does.
- */
-const INPUT_GAP = 10_000;
 
 const defaultHostNowNs = (): bigint => BigInt(Date.now()) * 1000000n;
 /** QEMU_CLOCK_VIRTUAL_RT's source: the host's monotonic clock. */
@@ -127,7 +124,7 @@ export class Machine {
   private readonly hostNowNs: () => bigint;
   readonly replay?: ReplayController;
 
-  readonly locks: { tracer: LockTracer; bql: TicketLock; replay: TicketLock; other: Map<string, TicketLock> };
+  readonly locks: QemuLocks;
   /** The online lock-rule checker (record and replay only). */
   readonly checker?: LockChecker;
   readonly scheduler: Scheduler;
@@ -135,8 +132,6 @@ export class Machine {
   private readonly migration: MigrationThread;
   private readonly mainLoop: MainLoopThread;
   private readonly rcu: RcuThread;
-  /** Releases of any of the machine's locks (the scheduler's measure of progress). */
-  private readonly lockReleases = { count: 0 };
   /** The main loop has done its start-up (qemu_init): the vCPUs may run. */
   started = false;
   /** Why the run aborted (QEMU's assertion text and the sites), once it has. */
@@ -153,8 +148,11 @@ export class Machine {
   nextHart = 0;
   /** The hart that ran last (for the pc in divergence reports). */
   lastHart = 0;
-  /** 'stopping' from vm_stop until vm_start; the vCPUs park and say so in vcpusPaused. */
-  vm: 'running' | 'stopping' | 'postmigrate' = 'running';
+  /**
+   * Not 'running' from vm_stop until vm_start ('saving' while savevm has it stopped); the vCPUs
+   * park and say so in vcpusPaused. 'postmigrate': migrated out, for good.
+   */
+  vm: 'running' | 'stopping' | 'saving' | 'postmigrate' = 'running';
   vcpusPaused = false;
   /** qemu_cpu_kick from another thread: the vCPU's execution run ends at its next exit. */
   exitRequested = false;
@@ -172,15 +170,10 @@ export class Machine {
   private published = 0;
   private stop?: 'idle' | 'stuck' | 'diverged' | 'postmigrate';
 
-  /** Host input not yet queued, and the batch the main loop has queued for the vCPU to deliver. */
-  private readonly input: number[] = [];
-  private inputHead = 0;
-  private nextInputIcount = 0;
-  private asyncInput?: Uint8Array;
-  /** Replay: the migration thread's events, where vCPU iterations end as they did when recording. */
-  private readonly ownEvents: { index: number; icount: number }[] = [];
-  private ownEventNext = 0;
-  private ownScanned = 0;
+  /** Host input on its way to the UART. */
+  private readonly input = new HostInput();
+  /** Replay: where vCPU iterations end for the other threads' events, as they did when recording. */
+  private readonly threadEvents = new ThreadEvents();
 
   constructor(readonly config: MachineConfig = {}) {
     const ramMiB = config.ramMiB ?? 128;
@@ -201,9 +194,7 @@ export class Machine {
     this.tracing = config.lockTrace !== undefined || config.replay !== undefined;
     this.bus.blocks.pauseOnBuild = this.tracing;
     const tracer = new LockTracer(config.lockTrace?.level ?? 'off', { icount: () => this.clock.icount, hostStep: () => this.scheduler.hostStep });
-    const released = this.lockReleases;
-    this.locks = { tracer, bql: new TicketLock('bql', tracer, released), replay: new TicketLock('replay', tracer, released), other: new Map() };
-    for (const l of [S.LOCK_TIMERS, S.LOCK_CHR, S.LOCK_TB, S.LOCK_WORK, S.LOCK_VMSTOP, S.LOCK_RCU_SYNC, S.LOCK_RCU_REGISTRY]) this.locks.other.set(l, new TicketLock(l, tracer, released));
+    this.locks = new QemuLocks(tracer, this.tracing);
     if (config.replay) {
       const checker = new LockChecker(tracer, this.locks.replay);
       this.checker = checker;
@@ -225,7 +216,7 @@ export class Machine {
     this.bus.mmio = {
       enter: (_d, write) => {
         this.mmioCount++;
-        this.takeBql(this.guestThread ?? 'vcpu?', write ? S.IO_WRITEX : S.IO_READX);
+        this.locks.takeBql(this.guestThread ?? 'vcpu?', write ? S.IO_WRITEX : S.IO_READX);
       },
       leave: () => this.locks.bql.release(this.guestThread ?? 'vcpu?', S.BQL_UNLOCK),
     };
@@ -233,7 +224,7 @@ export class Machine {
     const sinkOut = config.onOutput ?? (() => undefined);
     const rc = this.replay;
     // qemu_chr_write_buffer takes the chardev's chr_write_lock for every byte the guest sends.
-    const out = rc ? (b: number) => { this.touchLock(S.LOCK_CHR, this.guestThread ?? 'vcpu?', S.CHR_WRITE); rc.output(b); sinkOut(b); } : sinkOut;
+    const out = rc ? (b: number) => { this.locks.touch(S.LOCK_CHR, this.guestThread ?? 'vcpu?', S.CHR_WRITE); rc.output(b); sinkOut(b); } : sinkOut;
     this.uart = new Uart16550({ irq: this.plic.source(UART_IRQ), transmit: out });
     const realNow = config.hostNowNs ?? defaultHostNowNs;
     this.hostNowNs = rc ? () => rc.hostNow(realNow) : realNow;
@@ -247,16 +238,16 @@ export class Machine {
           // cpu_handle_exception: the event, then the BQL around do_interrupt.
           rc.exception(h.hartId, ic);
           const t = this.guestThread ?? `vcpu${h.hartId}`;
-          this.takeBql(t, S.HANDLE_EXCEPTION);
+          this.locks.takeBql(t, S.HANDLE_EXCEPTION);
           this.locks.bql.release(t, S.BQL_UNLOCK);
         };
       }
     }
     this.vcpus = this.harts.map((h) => new VcpuThread(this, h));
     this.migration = new MigrationThread(this, config.jobs ?? [], config.jobHooks ?? {}, config.injectMigrationWithoutReplayLock ?? false);
-    this.mainLoop = new MainLoopThread(this, new Savevm(this, config.jobHooks ?? {}));
+    this.mainLoop = new MainLoopThread(this, new Savevm(this, this.migration, config.jobHooks ?? {}));
     this.rcu = new RcuThread(this);
-    this.scheduler = new Scheduler([this.mainLoop, ...this.vcpus, this.migration, this.rcu], config.sched, () => released.count);
+    this.scheduler = new Scheduler([this.mainLoop, ...this.vcpus, this.migration, this.rcu], config.sched, () => this.locks.released.count);
     this.reset(RAM_BASE);
   }
 
@@ -309,11 +300,11 @@ export class Machine {
       // rewrite history. Refused whole, so nothing of it is half taken.
       throw new RewindError('IN_THE_PAST', `input refused: the machine is at icount ${this.icount}, in the past of the recording (its end is at icount ${rc.play.all[rc.play.all.length - 1]?.icount ?? 0}); go to the end to type`);
     }
-    for (const b of bytes) this.input.push(b);
+    this.input.push(bytes);
   }
 
   hasPendingInput(): boolean {
-    return this.inputHead < this.input.length || this.asyncInput !== undefined;
+    return this.input.pending;
   }
 
   /**
@@ -328,28 +319,19 @@ export class Machine {
 
   /** The main loop has input to hand over now (record and plain runs; replay takes it from the log). */
   inputWanted(): boolean {
-    return !this.replay?.play && this.asyncInput === undefined && this.inputHead < this.input.length
-      && (this.guestIdle || this.published >= this.nextInputIcount);
+    return !this.replay?.play && this.input.ready(this.published, this.guestIdle);
   }
 
   /** Main loop, under both locks: queue as much input as the UART says it can take (serial_can_receive). */
   queueInput(): void {
-    this.nextInputIcount = this.eventIcount() + INPUT_GAP;
-    const n = Math.min(this.uart.canReceive(), this.input.length - this.inputHead);
-    if (n <= 0) return;
-    this.asyncInput = Uint8Array.from(this.input.slice(this.inputHead, this.inputHead + n));
-    this.inputHead += n;
-    if (this.inputHead === this.input.length) {
-      this.input.length = 0;
-      this.inputHead = 0;
-    }
+    this.input.queue(this.uart.canReceive(), this.eventIcount());
   }
 
   /** Something for processEvents: a timer due, an RTC alarm armed, input queued or logged here. */
   eventsPending(): boolean {
     if (this.clint.nextDeadlineNs() <= this.clock.virtualNs() || this.rtc.nextAlarmNs() !== null) return true;
     const player = this.replay?.play;
-    if (!player) return this.asyncInput !== undefined;
+    if (!player) return this.input.queued !== undefined;
     const logged = player.nextIcountOf('EVENT_ASYNC_CHAR_READ');
     return logged !== undefined && logged <= this.clock.icount;
   }
@@ -359,7 +341,7 @@ export class Machine {
    * deliver async events (queued input; in replay, the input the log has here), under the BQL.
    */
   processEvents(thread: string, _site: string): void {
-    if (this.clint.nextDeadlineNs() <= this.clock.virtualNs()) this.touchTimerList(thread, S.TIMER_RUN);
+    if (this.clint.nextDeadlineNs() <= this.clock.virtualNs()) this.locks.touch(S.LOCK_TIMERS, thread, S.TIMER_RUN);
     this.clint.fireDue();
     // The RTC alarm runs on host time (QEMU's rtc_clock), so it is only polled while armed.
     const alarm = this.rtc.nextAlarmNs();
@@ -367,47 +349,18 @@ export class Machine {
     if (this.replay?.play) {
       const bytes = this.replay.inputDue(this.clock.icount);
       if (bytes) this.uart.receive(bytes);
-    } else if (this.asyncInput) {
-      this.uart.receive(this.asyncInput);
-      this.replay?.inputDelivered(this.asyncInput);
-      this.asyncInput = undefined;
+    } else {
+      const bytes = this.input.take();
+      if (bytes) {
+        this.uart.receive(bytes);
+        this.replay?.inputDelivered(bytes);
+      }
     }
-  }
-
-  /** A lock taken and released at once by `thread` (the short critical sections QEMU's traces are full of). */
-  touchLock(lock: string, thread: string, site: string): void {
-    if (!this.tracing) return;
-    const l = this.locks.other.get(lock)!;
-    if (!l.acquire(thread, site)) return; // held across a step by nobody: cannot happen
-    l.release(thread, site);
   }
 
   /** The emulator's threads by name, in the scheduler's order. */
   get threadNames(): string[] {
     return [this.mainLoop.name, ...this.vcpus.map((v) => v.name), this.migration.name, this.rcu.name];
-  }
-
-  /** `outer` then `inner` taken, released in reverse (nested lock guards). */
-  touchNested(outer: string, inner: string, thread: string, site: string): void {
-    if (!this.tracing) return;
-    const o = this.locks.other.get(outer)!;
-    const i = this.locks.other.get(inner)!;
-    if (!o.acquire(thread, site)) return;
-    if (i.acquire(thread, site)) i.release(thread, site);
-    o.release(thread, site);
-  }
-
-  touchTimerList(thread: string, site: string): void {
-    this.touchLock(S.LOCK_TIMERS, thread, site);
-  }
-
-  touchTbRegion(thread: string, site: string): void {
-    this.touchLock(S.LOCK_TB, thread, site);
-  }
-
-  /** qemu_wait_io_event_common's process_queued_cpu_work: the hart's (empty) work list. */
-  touchCpuWork(thread: string): void {
-    this.touchLock(S.LOCK_WORK, thread, S.CPU_WORK);
   }
 
   /** Device accesses since the last call. */
@@ -473,7 +426,7 @@ export class Machine {
     const rc = this.replay;
     const at = this.harts[this.lastHart].sleepIcount;
     // icount_start_warp_timer: the deadline of the virtual clock's timers.
-    this.touchTimerList(this.mainLoop.name, S.TIMER_DEADLINE);
+    this.locks.touch(S.LOCK_TIMERS, this.mainLoop.name, S.TIMER_DEADLINE);
     if (rc) {
       const ok = rc.checkpoint('CLOCK_WARP_START', at) && (rc.virtualRt(hostMonotonicNs, at), !rc.divergence);
       if (!ok) {
@@ -501,15 +454,6 @@ export class Machine {
   private eventIcount(): number {
     const t = this.scheduler.current;
     return t === undefined || t instanceof VcpuThread ? this.clock.icount : this.published;
-  }
-
-  /**
-   * Takes the BQL where the caller cannot wait (inside guest code). Only the main loop keeps it
-   * across a scheduler step, and only while it also holds the replay mutex, which a vCPU in guest
-   * code holds itself: finding it taken means the emulator itself is broken, not the guest.
-   */
-  takeBql(thread: string, site: string): void {
-    if (!this.locks.bql.acquire(thread, site)) throw new Error(`internal: BQL held by ${this.locks.bql.holder} at ${this.locks.bql.holderSite} when ${thread} takes it at ${site}`);
   }
 
   /** The last run() ended at a debugger stop (requestStop), not at its limit. */
@@ -544,39 +488,17 @@ export class Machine {
       const why = rc?.isLive ? `the machine is at icount ${this.icount}, in the past of the recording; go to its end to change the guest` : 'this machine replays a recording, whose history is fixed';
       throw new RewindError(rc?.isLive ? 'IN_THE_PAST' : 'REPLAY_ONLY', `cannot write the guest's ${w.target}: ${why}`);
     }
-    this.checkDebugWrite(w);
+    checkDebugWrite(w, this.harts, RAM_BASE, this.ramBytes);
     for (const v of this.vcpus) v.endIteration();
-    this.applyDebugWrite(w);
+    applyDebugWrite(w, this.harts, this.bus);
     debugWriteRecorded(rc, w);
-  }
-
-  private checkDebugWrite(w: DebugWrite): void {
-    if (w.hart < 0 || w.hart >= this.harts.length) throw new RewindError('BAD_WRITE', `no hart ${w.hart}`);
-    if (w.target === 'memory') {
-      const off = w.address - RAM_BASE;
-      if (off < 0 || off + w.bytes.length > this.ramBytes) throw new RewindError('BAD_WRITE', `0x${(w.address >>> 0).toString(16)}..+${w.bytes.length} is not RAM: the debugger writes RAM only (devices have side effects)`);
-    } else if (!(w.address >= 1 && w.address <= 32) || w.bytes.length !== 4) {
-      throw new RewindError('BAD_WRITE', `register ${w.address} cannot be written (x1..x31, or 32 for pc)`);
-    }
-  }
-
-  private applyDebugWrite(w: DebugWrite): void {
-    if (w.target === 'memory') {
-      // writeRam notes the write: decoded code there is dropped, snapshots see the page.
-      this.bus.writeRam(w.address, Uint8Array.from(w.bytes));
-      return;
-    }
-    const v = (w.bytes[0] | (w.bytes[1] << 8) | (w.bytes[2] << 16) | (w.bytes[3] << 24)) | 0;
-    const h = this.harts[w.hart];
-    if (w.address === 32) h.pc = v & ~1;
-    else h.x[w.address] = v;
   }
 
   /** Replay: make the debugger's writes the log has here (between vCPU iterations). */
   applyDueDebugWrites(): void {
     const rc = this.replay;
     if (!rc?.play || !isDebugWrite(rc.play.peek())) return;
-    for (const w of debugWritesDue(rc, this.clock.icount)) this.applyDebugWrite(w);
+    for (const w of debugWritesDue(rc, this.clock.icount)) applyDebugWrite(w, this.harts, this.bus);
   }
 
   stopWith(reason: 'idle' | 'stuck' | 'diverged' | 'postmigrate'): void {
@@ -588,28 +510,6 @@ export class Machine {
     return this.stop !== undefined || this.exitCode !== undefined;
   }
 
-  /** Record: the id of the snapshot job due at `icount`, which the main loop carries out (savevm). */
-  snapshotJobDue(icount: number): number | undefined {
-    return this.migration.snapshotDue(icount);
-  }
-
-  snapshotJobDone(): void {
-    this.migration.snapshotDone();
-  }
-
-  /** The main loop's savevm has the VM stopped. */
-  get savevmPausing(): boolean {
-    return this.mainLoop.savevm.pausing;
-  }
-
-  /** Replay: the next event is a migration's or savevm's, due at this icount. */
-  private threadEventDue(): boolean {
-    const p = this.replay?.play;
-    if (!p || this.bus.debugStop) return false;
-    const e = p.peek();
-    return e !== undefined && e.icount === this.clock.icount && ownEvent(e, p.all);
-  }
-
   /** A migration-thread job (record) or event (replay) is due exactly here: the vCPUs wait for it. */
   jobDueAt(icount: number): boolean {
     return this.migration.jobDueAt(icount);
@@ -619,21 +519,7 @@ export class Machine {
   nextJobAt(icount: number): number {
     const player = this.replay?.play;
     if (!player) return this.migration.nextJobAt(icount);
-    // The migration thread's events in the log (found as the log grows, in live mode).
-    const all = player.all;
-    // Debugger writes end an iteration too: they were made between two, at a debugger stop.
-    for (; this.ownScanned < all.length; this.ownScanned++) {
-      const e = all[this.ownScanned];
-      if (ownEvent(e, all) || isDebugWrite(e)) this.ownEvents.push({ index: e.index, icount: e.icount });
-    }
-    const own = this.ownEvents;
-    const consumed = player.consumed;
-    // One logged behind an event at a later icount (a rule-breaker stamped it with a stale
-    // count) cannot stop the vCPUs: they run on, and find it in the past (a divergence).
-    const stale = (o: { index: number; icount: number }) => o.index > 0 && all[o.index - 1].icount > o.icount;
-    const passed = (o: { index: number; icount: number }) => o.index < consumed || o.icount < icount || stale(o);
-    while (this.ownEventNext < own.length && passed(own[this.ownEventNext])) this.ownEventNext++;
-    return this.ownEventNext < own.length ? own[this.ownEventNext].icount : Infinity;
+    return this.threadEvents.nextAt(player, icount);
   }
 
   /** After a vCPU ran guest code (holding the replay mutex): HTIF exits, shutdown, a stuck hart. */
@@ -670,7 +556,7 @@ export class Machine {
       // runLimit, not maxIcount: a debugger stop lowers it to where the machine stopped. A
       // migration's or savevm's events logged at this very icount are replayed first: they
       // happened with the vCPUs stopped, before the next instruction.
-      if (clock.icount >= this.runLimit && !this.threadEventDue()) {
+      if (clock.icount >= this.runLimit && !(this.replay?.play && !this.bus.debugStop && ThreadEvents.dueNow(this.replay.play, clock.icount))) {
         // Writes a debugger made here belong to this point (not to the next instruction).
         if (!this.vcpus.some((v) => v.iter)) this.applyDueDebugWrites();
         return { reason: 'limit', exitCode: 0 };
@@ -696,11 +582,8 @@ export class Machine {
     const main = this.mainLoop.state();
     const cut = v?.iter && { hart: v.hart.hartId, end: v.iter.end, timerAt: v.iter.timerAt === Infinity ? null : v.iter.timerAt, run: v.runState() };
     return {
-      icount: this.clock.icount, warpNs: this.clock.warpNs,
-      harts: this.harts.map((h) => h.saveState()),
       // Time travel keeps RAM page by page itself (timetravel/snapshotStore.ts).
-      ...(opts.ram === false ? { ram: new Uint8Array(0) } : { ram: this.bus.ram8.slice(), written: this.bus.written.slice() }),
-      clint: this.clint.saveState(), plic: this.plic.saveState(), uart: this.uart.saveState(), rtc: this.rtc.saveState(),
+      ...saveBoard(this, opts.ram !== false),
       // Plain JSON: an unarmed timer (Infinity) is null, an unset exit code absent.
       run: {
         nextHart: this.nextHart, lastHart: this.lastHart, shutdownLogged: this.shutdownLogged,
@@ -715,19 +598,7 @@ export class Machine {
 
   /** Puts the machine back where a snapshot of a machine of the same configuration was taken. */
   loadState(s: MachineSnapshot, opts: { ram?: boolean } = {}): void {
-    const withRam = opts.ram !== false;
-    if (s.harts.length !== this.harts.length || (withRam && s.ram.length !== this.bus.ram8.length)) {
-      throw new RewindError('SNAPSHOT_MISMATCH', `snapshot of a machine with ${s.harts.length} harts and ${s.ram.length >> 20} MiB RAM, this one has ${this.harts.length} and ${this.ramBytes >> 20}`);
-    }
-    this.clock.icount = s.icount;
-    this.clock.warpNs = s.warpNs;
-    s.harts.forEach((hs, i) => this.harts[i].loadState(hs));
-    if (withRam) this.bus.loadRam(s.ram, s.written);
-    this.bus.blocks.flush(); // decoded code may not match the restored RAM
-    this.clint.loadState(s.clint);
-    this.plic.loadState(s.plic);
-    this.uart.loadState(s.uart);
-    this.rtc.loadState(s.rtc);
+    loadBoard(this, s, opts.ram !== false);
     const r = s.run;
     this.nextHart = r.nextHart;
     this.lastHart = r.lastHart;
@@ -737,13 +608,11 @@ export class Machine {
     this.vm = 'running';
     this.stop = undefined;
     this.bus.debugStop = false;
-    this.ownEventNext = 0;
+    this.threadEvents.rewind();
     // Threads restart from the snapshot's position: locks free, the cut iteration's vCPU
     // holding the replay mutex again (it held it when the snapshot was taken).
-    this.locks.bql.reset();
-    this.locks.replay.reset();
+    this.locks.reset();
     this.checker?.restart();
-    for (const l of this.locks.other.values()) l.reset();
     this.started = r.beforeStartUp !== true;
     this.mainLoop.restore(this.started, r.mainLoop);
     this.rcu.restore(this.started);

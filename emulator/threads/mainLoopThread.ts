@@ -25,7 +25,7 @@ export class MainLoopThread implements EmuThread {
   /** Why the loop woke: 'idle' (a vCPU went to sleep), 'notify' (another pass after a timer change). */
   private wakes: ('idle' | 'notify')[] = [];
 
-  constructor(private readonly m: Machine, readonly savevm: Savevm) {}
+  constructor(private readonly m: Machine, private readonly savevm: Savevm) {}
 
   waitingFor(): string {
     return this.phase === 'lock' ? `the replay mutex or the BQL (held by ${this.m.locks.replay.holder ?? this.m.locks.bql.holder ?? 'nobody'})` : 'host input (polling)';
@@ -39,7 +39,6 @@ export class MainLoopThread implements EmuThread {
   /** Back from a machine restore: polling, or (a snapshot at reset) about to start up. */
   restore(started: boolean, state?: MainLoopState): void {
     this.phase = !started ? 'start-up' : state?.queued ? 'lock' : 'poll';
-    this.savevm.reset();
     this.wakes = state ? [...state.wakes] : [];
   }
 
@@ -59,7 +58,7 @@ export class MainLoopThread implements EmuThread {
     switch (this.phase) {
       case 'start-up': {
         if (rr && !locks.replay.heldBy(this.name) && !locks.replay.acquire(this.name, S.MAIN_INIT)) return 'blocked';
-        m.takeBql(this.name, S.MAIN_INIT);
+        m.locks.takeBql(this.name, S.MAIN_INIT);
         this.site = S.MAIN_INIT;
         if (!m.replay?.checkpoint('INIT') && rr) m.stopWith('diverged');
         if (!m.replay?.checkpoint('RESET') && rr) m.stopWith('diverged');
@@ -85,7 +84,7 @@ export class MainLoopThread implements EmuThread {
         if (rr) return 'ran';
       // falls through
       case 'dispatch': {
-        m.touchLock(S.LOCK_VMSTOP, this.name, S.VMSTOP);
+        m.locks.touch(S.LOCK_VMSTOP, this.name, S.VMSTOP);
         if (m.inputWanted()) m.queueInput();
         const why = this.wakes.shift();
         if (why === 'idle') m.warpIdle(() => this.notify('notify'));

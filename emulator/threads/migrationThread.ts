@@ -202,7 +202,7 @@ export class MigrationThread implements EmuThread {
     const player = m.replay!.play!;
     const icount = m.clock.icount;
     const stopped = m.vm !== 'running';
-    if (stopped && m.savevmPausing) return this.wait('the main loop to finish savevm');
+    if (m.vm === 'saving') return this.wait('the main loop to finish savevm');
     if (stopped && !m.vcpusPaused) return this.wait('the vCPUs to park (vm_stop)');
     const e = player.peek();
     if (!stopped) {

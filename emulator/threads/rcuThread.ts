@@ -2,17 +2,16 @@ import type { Machine } from '../machine/machine';
 import { EmuThread, StepResult } from './scheduler';
 import * as S from './qemuSites';
 
-type Phase = 'idle' | 'sync' | 'bql' | 'done';
+type Phase = 'idle' | 'bql' | 'done';
 
 /**
  * QEMU's RCU thread (util/rcu.c, call_rcu_thread), as a QEMU 7.2 rr recording's mutex trace
  * shows it: woken by the first call_rcu of start-up, it waits for a grace period
  * (synchronize_rcu: rcu_sync_lock, then rcu_registry_lock) and then runs the callbacks under the
- * BQL — which it finds held by the vCPU, and gets once the vCPU enters guest code. Nothing more
- * is queued for it in a bare-metal run, so that is all it does.
+ * BQL. Nothing more is queued for it in a bare-metal run, so that is all it does.
  *
  * It never queues for the BQL: a vCPU takes the BQL inside guest code and cannot wait there, so
- * the RCU thread only takes it when it is free (the wait is traced once, as QEMU's is).
+ * the RCU thread only takes it when it is free (a wait, if it finds it held, is traced once).
  */
 export class RcuThread implements EmuThread {
   readonly name = 'rcu';
@@ -37,11 +36,8 @@ export class RcuThread implements EmuThread {
     switch (this.phase) {
       case 'idle':
         if (!m.started) return 'blocked';
-        this.phase = 'sync';
-      // falls through
-      case 'sync':
         this.site = S.RCU_SYNC;
-        m.touchNested(S.LOCK_RCU_SYNC, S.LOCK_RCU_REGISTRY, this.name, S.RCU_SYNC);
+        m.locks.touchNested(S.LOCK_RCU_SYNC, S.LOCK_RCU_REGISTRY, this.name, S.RCU_SYNC);
         this.phase = 'bql';
         this.site = S.RCU_CALL;
       // falls through

@@ -1,6 +1,6 @@
 import type { Machine } from '../machine/machine';
 import type { ReplayEvent } from '../replay/replayEvent';
-import type { JobHooks } from './migrationThread';
+import type { JobHooks, MigrationThread } from './migrationThread';
 import * as S from './qemuSites';
 
 /**
@@ -14,21 +14,15 @@ import * as S from './qemuSites';
  * vCPUs look for the next point to stop at; this is only who carries a snapshot job out.
  */
 export class Savevm {
-  /** 'pausing': the VM is stopped and the main loop waits for the vCPUs with both locks dropped. */
-  private phase: 'none' | 'pausing' = 'none';
   private id = 0;
 
-  constructor(private readonly m: Machine, private readonly hooks: JobHooks) {}
-
-  get pausing(): boolean {
-    return this.phase === 'pausing';
-  }
+  constructor(private readonly m: Machine, private readonly jobs: Pick<MigrationThread, 'snapshotDue' | 'snapshotDone'>, private readonly hooks: JobHooks) {}
 
   /** A savevm is due now: a snapshot job at this icount (record) or its stop next in the log (replay). */
   due(): boolean {
     const m = this.m;
     const player = m.replay?.play;
-    if (!player) return m.snapshotJobDue(m.clock.icount) !== undefined;
+    if (!player) return this.jobs.snapshotDue(m.clock.icount) !== undefined;
     const e = player.peek();
     return e !== undefined && isSavevmStop(e) && e.icount === m.clock.icount;
   }
@@ -37,18 +31,17 @@ export class Savevm {
   start(thread: string): boolean {
     const m = this.m;
     const player = m.replay?.play;
-    const id = player ? undefined : m.snapshotJobDue(m.clock.icount);
+    const id = player ? undefined : this.jobs.snapshotDue(m.clock.icount);
     if (!player && id === undefined) return false;
     if (!m.replay?.runState('save-vm') && m.replay) {
       m.stopWith('diverged');
       return false;
     }
     this.id = id ?? 0;
-    m.vm = 'stopping';
+    m.vm = 'saving';
     m.vcpusPaused = false;
     if (m.replay) m.locks.replay.release(thread, S.PAUSE_ALL_VCPUS);
     m.locks.bql.release(thread, S.COND_WAIT);
-    this.phase = 'pausing';
     return true;
   }
 
@@ -62,7 +55,6 @@ export class Savevm {
     if (!m.vcpusPaused) return false;
     if (m.replay && !m.locks.replay.heldBy(thread) && !m.locks.replay.acquire(thread, S.PAUSE_ALL_VCPUS)) return false;
     if (!m.locks.bql.acquire(thread, S.PAUSE_ALL_VCPUS)) return false;
-    this.phase = 'none';
     const player = m.replay?.play;
     let id = this.id;
     if (player) {
@@ -80,15 +72,10 @@ export class Savevm {
       m.stopWith('diverged');
       return true;
     }
-    if (!player) m.snapshotJobDone();
+    if (!player) this.jobs.snapshotDone();
     m.vm = 'running';
     if (m.replay && !m.replay.runState('running')) m.stopWith('diverged');
     return true;
-  }
-
-  /** Back from a restore (snapshots are taken with the VM running): nothing in progress. */
-  reset(): void {
-    this.phase = 'none';
   }
 }
 

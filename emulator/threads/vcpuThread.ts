@@ -103,8 +103,8 @@ export class VcpuThread implements EmuThread {
       if (!m.started) return this.wait('the main loop to finish start-up');
       if (!this.registered) {
         // rr_cpu_thread_fn: rcu_register_thread, then the force-RCU notifier, each under the registry lock.
-        m.touchLock(S.LOCK_RCU_REGISTRY, this.name, S.RCU_REGISTER);
-        m.touchLock(S.LOCK_RCU_REGISTRY, this.name, S.RCU_NOTIFIER);
+        m.locks.touch(S.LOCK_RCU_REGISTRY, this.name, S.RCU_REGISTER);
+        m.locks.touch(S.LOCK_RCU_REGISTRY, this.name, S.RCU_NOTIFIER);
         this.registered = true;
       }
       if (!locks.bql.acquire(this.name, S.RR_START)) return this.wait(`the BQL (held by ${locks.bql.holder ?? 'nobody'})`);
@@ -129,7 +129,7 @@ export class VcpuThread implements EmuThread {
       if (this.rr) locks.replay.release(this.name, S.RR_LOOP);
       return this.wait(`the BQL (held by ${locks.bql.holder ?? 'nobody'})`);
     }
-    m.touchTimerList(this.name, S.TIMER_DEADLINE);
+    m.locks.touch(S.LOCK_TIMERS, this.name, S.TIMER_DEADLINE);
     const r = this.begin();
     // Released under the BQL, as rr_cpu_thread_fn does once timers and events are handled.
     if (this.rr) locks.replay.release(this.name, S.RR_LOOP);
@@ -161,7 +161,7 @@ export class VcpuThread implements EmuThread {
     if (this.rr && !locks.replay.acquire(this.name, S.ICOUNT_PREPARE)) return this.wait(`the replay mutex (held by ${locks.replay.holder ?? 'nobody'})`);
     this.site = S.ICOUNT_PREPARE;
     // icount_get_limit: the budget runs to the virtual clock's next deadline.
-    m.touchTimerList(this.name, S.TIMER_DEADLINE);
+    m.locks.touch(S.LOCK_TIMERS, this.name, S.TIMER_DEADLINE);
     const icount = m.clock.icount;
     this.runEnd = Math.min(this.iter!.timerAt, m.clock.icountAt(m.kickAtNs), icount + 0x7fffffff);
     this.refillAt = icount + SLICE;
@@ -186,7 +186,8 @@ export class VcpuThread implements EmuThread {
     if (!locks.bql.acquire(this.name, S.RR_AFTER_EXEC)) return this.wait(`the BQL (held by ${locks.bql.holder ?? 'nobody'})`);
     this.site = S.RR_LOOP;
     this.bqlHeld = true;
-    this.m.touchCpuWork(this.name);
+    // qemu_wait_io_event_common's process_queued_cpu_work: the hart's (empty) work list.
+    this.m.locks.touch(S.LOCK_WORK, this.name, S.CPU_WORK);
     this.phase = 'top';
     this.loopHead();
     return 'ran'; // progress, whether or not the loop head got its locks
@@ -199,7 +200,7 @@ export class VcpuThread implements EmuThread {
     if (!locks.bql.acquire(this.name, S.COND_WAIT)) return this.wait(`the BQL (held by ${locks.bql.holder ?? 'nobody'})`);
     this.bqlHeld = true;
     this.kicked = false;
-    this.m.touchCpuWork(this.name);
+    this.m.locks.touch(S.LOCK_WORK, this.name, S.CPU_WORK);
     // rr_start_kick_timer: the kick timer was off while every hart slept.
     this.m.rearmKick();
     this.phase = 'top';
@@ -268,7 +269,7 @@ export class VcpuThread implements EmuThread {
     if (h.takeInterrupt()) {
       // cpu_handle_interrupt: the BQL around the hart's do_interrupt (the loop head has it already).
       const own = this.locks.bql.heldBy(this.name);
-      if (!own) m.takeBql(this.name, S.HANDLE_INTERRUPT);
+      if (!own) m.locks.takeBql(this.name, S.HANDLE_INTERRUPT);
       m.replay?.interrupt(h.hartId, h.mcause >>> 0);
       if (!own) this.locks.bql.release(this.name, S.BQL_UNLOCK);
     }
@@ -355,7 +356,7 @@ export class VcpuThread implements EmuThread {
     const mods = m.clint.timerMods;
     if (mods !== this.timerMods) {
       // timer_mod_ns under the timer list's lock, then qemu_timer_notify_cb kicks the vCPU out.
-      for (; this.timerMods < mods; this.timerMods++) m.touchTimerList(this.name, S.TIMER_MOD);
+      for (; this.timerMods < mods; this.timerMods++) m.locks.touch(S.LOCK_TIMERS, this.name, S.TIMER_MOD);
       return false;
     }
     // A migration-thread event due here (replay) comes before anything the next iteration logs.
@@ -378,7 +379,7 @@ export class VcpuThread implements EmuThread {
     const icount = m.clock.icount;
     let exits = 0;
     for (; this.blocksSeen < built; this.blocksSeen++) {
-      m.touchTbRegion(this.name, S.TB_INSERT);
+      m.locks.touch(S.LOCK_TB, this.name, S.TB_INSERT);
       exits++;
     }
     while (icount >= this.refillAt) {
@@ -386,10 +387,10 @@ export class VcpuThread implements EmuThread {
       exits++;
     }
     const mmio = m.takeMmioCount();
-    for (let k = 0; k < mmio; k++) m.touchTbRegion(this.name, S.TB_LOOKUP);
+    for (let k = 0; k < mmio; k++) m.locks.touch(S.LOCK_TB, this.name, S.TB_LOOKUP);
     exits += mmio;
     for (let k = 0; k < exits; k++) {
-      m.takeBql(this.name, S.HANDLE_INTERRUPT);
+      m.locks.takeBql(this.name, S.HANDLE_INTERRUPT);
       this.locks.bql.release(this.name, S.BQL_UNLOCK);
     }
   }
