@@ -1,5 +1,6 @@
 import * as fs from 'fs';
-import { MachineConfig } from '../machine/machine';
+import { MachineShape } from '../machine/machine';
+import { DEFAULT_QEMU, parseQemuVersion, QEMU_VERSIONS } from '../machine/qemuVersion';
 import { RewindError } from '../errors';
 import { intOption } from './args';
 import { parsePolicy, SchedulePolicy } from '../threads/scheduler';
@@ -7,19 +8,22 @@ import { parsePolicy, SchedulePolicy } from '../threads/scheduler';
 /** The options every command that builds a machine takes, for util.parseArgs. */
 export const MACHINE_OPTIONS = {
   'max-insns': { type: 'string' }, shift: { type: 'string' }, harts: { type: 'string' },
-  ram: { type: 'string' }, 'no-jit': { type: 'boolean' }, sched: { type: 'string' },
+  ram: { type: 'string' }, 'no-jit': { type: 'boolean' }, sched: { type: 'string' }, qemu: { type: 'string' },
 } as const;
 
-export const MACHINE_USAGE = '[--max-insns N] [--shift N] [--harts N] [--ram MiB] [--sched fair|random:SEED] [--no-jit]';
+export const MACHINE_USAGE = `[--max-insns N] [--shift N] [--harts N] [--ram MiB] [--sched fair|random:SEED] [--qemu ${QEMU_VERSIONS.join('|')}] [--no-jit]`;
 
 type Values = Record<string, string | boolean | undefined>;
 
 /** The machine configuration those options describe (the ones a recording must keep). */
-export function machineConfig(values: Values): Required<Pick<MachineConfig, 'ramMiB' | 'harts' | 'shift'>> {
+export function machineConfig(values: Values): MachineShape {
+  const qemu = values.qemu === undefined ? DEFAULT_QEMU : parseQemuVersion(String(values.qemu));
   return {
     ramMiB: intOption(values.ram, 'ram', 128, 1, 2047),
     harts: intOption(values.harts, 'harts', 1, 1, 8),
     shift: intOption(values.shift, 'shift', 0, 0, 10),
+    // Kept only when it is not the default, so recordings made before the switch read the same.
+    ...(qemu !== DEFAULT_QEMU ? { qemu } : {}),
   };
 }
 

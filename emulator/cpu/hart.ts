@@ -30,6 +30,8 @@ export class Hart {
   mepc = 0;
   mcause = 0;
   mtval = 0;
+  /** mtval on ebreak is the pc (QEMU 10.0), not 0 (7.2): see machine/qemuVersion.ts. */
+  ebreakTvalIsPc = false;
   tselect = 0;
   readonly pmpcfg = new Int32Array(4);
   readonly pmpaddr = new Int32Array(16);
@@ -227,8 +229,8 @@ export class Hart {
         this.nextPc = this.trap(Cause.ECALL_M, 0, pc, ic - 1);
         return false;
       case Op.EBREAK:
-        // QEMU 7.2 leaves mtval 0 for ebreak (the spec allows 0 or the pc).
-        this.nextPc = this.trap(Cause.BREAKPOINT, 0, pc, ic - 1);
+        // QEMU 7.2 leaves mtval 0 for ebreak, 10.0 sets the pc (the spec allows either).
+        this.nextPc = this.trap(Cause.BREAKPOINT, this.ebreakTvalIsPc ? pc : 0, pc, ic - 1);
         return false;
       case Op.MRET:
         this.mstatus = ((this.mstatus & MSTATUS_MPIE) ? MSTATUS_MIE : 0) | MSTATUS_MPIE;

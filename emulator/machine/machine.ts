@@ -11,6 +11,7 @@ import { buildResetRom, fdtAddress, ROM_BASE } from './resetRom';
 import { SifiveTest } from './sifiveTest';
 import { Uart16550 } from './uart16550';
 import { VirtualClock } from './virtualClock';
+import { QemuProfile, qemuProfile, QemuVersion } from './qemuVersion';
 import { ReplayConfig, ReplayController } from '../replay/replayController';
 import { DebugWrite, debugWriteRecorded, debugWritesDue, isDebugWrite } from '../replay/debugEvents';
 import { applyDebugWrite, checkDebugWrite } from './debugWrites';
@@ -64,7 +65,12 @@ export interface MachineConfig {
    * compiled out, and the checker reports every such access.
    */
   assertReplayLock?: boolean;
+  /** Whose record/replay behaviour to follow where QEMU versions differ (default 7.2). */
+  qemu?: QemuVersion;
 }
+
+/** What a recording keeps of the machine's configuration, to rebuild the same machine. */
+export type MachineShape = Required<Pick<MachineConfig, 'ramMiB' | 'harts' | 'shift'>> & Pick<MachineConfig, 'qemu'>;
 
 export type StopReason =
   /** The guest asked to stop (SiFive test device or HTIF); see exitCode. */
@@ -98,8 +104,6 @@ const UART_IRQ = 10;
 const RTC_IRQ = 11;
 
 const defaultHostNowNs = (): bigint => BigInt(Date.now()) * 1000000n;
-/** QEMU_CLOCK_VIRTUAL_RT's source: the host's monotonic clock. */
-const hostMonotonicNs = (): bigint => process.hrtime.bigint();
 
 /**
  * QEMU's `virt` board: harts, RAM, boot ROM, CLINT, PLIC, UART, RTC, test finisher, HTIF — and
@@ -117,6 +121,9 @@ export class Machine {
   readonly ramBytes: number;
   private htif?: Htif;
   private exitCode: number | undefined;
+  /** The test finisher's FAIL (true) or PASS (false) that set exitCode; undefined for other exits. */
+  private finisherFail: boolean | undefined;
+  readonly qemu: QemuProfile;
   private shutdownLogged = false;
   elf?: ElfImage;
   /** What loadElf had to leave out, for the CLI to print. */
@@ -183,17 +190,19 @@ export class Machine {
     const shift = config.shift ?? 0;
     if (!Number.isInteger(shift) || shift < 0 || shift > 10) throw new RewindError('BAD_CONFIG', `icount shift must be 0..10, not ${shift}`);
     this.ramBytes = ramMiB * 1024 * 1024;
+    this.qemu = qemuProfile(config.qemu);
     this.clock = new VirtualClock(shift);
     this.bus = new SystemBus(this.ramBytes);
     this.bus.blocks.jit = config.jit ?? true;
     this.harts = [];
     for (let i = 0; i < nHarts; i++) this.harts.push(new Hart(i, this.bus, this.clock));
+    for (const h of this.harts) h.ebreakTvalIsPc = this.qemu.ebreakTvalIsPc;
     this.clint = new Clint(this.clock, this.harts.map((h) => h.irqLine(MIP_MTIP)), this.harts.map((h) => h.irqLine(MIP_MSIP)));
     this.plic = new Plic({ harts: nHarts, meip: this.harts.map((h) => h.irqLine(MIP_MEIP)) });
 
     this.tracing = config.lockTrace !== undefined || config.replay !== undefined;
     this.bus.blocks.pauseOnBuild = this.tracing;
-    const tracer = new LockTracer(config.lockTrace?.level ?? 'off', { icount: () => this.clock.icount, hostStep: () => this.scheduler.hostStep });
+    const tracer = new LockTracer(config.lockTrace?.level ?? 'off', { icount: () => this.clock.icount, hostStep: () => this.scheduler.hostStep }, this.qemu.site);
     this.locks = new QemuLocks(tracer, this.tracing);
     if (config.replay) {
       const checker = new LockChecker(tracer, this.locks.replay);
@@ -202,7 +211,7 @@ export class Machine {
       const guard = (event: string): void => {
         const t = this.scheduler.current;
         if (!t) return;
-        const v = checker.checkAppend(t.name, t.site ?? t.name, event, this.clock.icount);
+        const v = checker.checkAppend(t.name, this.qemu.site(t.site ?? t.name), event, this.clock.icount);
         if (v && asserts) {
           this.aborted = `${qemuAssertFunction(event)}: assertion failed: (replay_mutex_locked()): ${v.message}`;
           throw new ReplayAssertion(this.aborted);
@@ -229,7 +238,7 @@ export class Machine {
     const realNow = config.hostNowNs ?? defaultHostNowNs;
     this.hostNowNs = rc ? () => rc.hostNow(realNow) : realNow;
     this.rtc = new GoldfishRtc({ hostNowNs: this.hostNowNs, irq: this.plic.source(RTC_IRQ) });
-    const finisher = new SifiveTest({ onExit: (code) => { this.exitCode = code; } });
+    const finisher = new SifiveTest({ onExit: (code, fail) => { this.exitCode = code; this.finisherFail = fail; } });
     for (const d of [this.clint, this.plic, this.uart, this.rtc, finisher]) this.bus.addDevice(d);
 
     if (rc) {
@@ -381,68 +390,8 @@ export class Machine {
   }
 
   /** Wakes every vCPU asleep in rr_wait_io_event. */
-  private kickVcpus(): void {
+  kickVcpus(): void {
     for (const v of this.vcpus) v.kicked = true;
-  }
-
-  /**
-   * The main loop, holding both locks, woken because every hart sleeps in WFI: hand over input
-   * that waits, or warp the virtual clock to the next deadline as QEMU's icount_start_warp_timer
-   * does with sleep=off (logging its checkpoints and clock read), or — with nothing that could
-   * wake the harts from inside the machine — stop (idle, or diverged in a replay whose log goes on).
-   */
-  warpIdle(again: () => void): void {
-    const clock = this.clock;
-    const player = this.replay?.play;
-    if (!this.harts.every((h) => h.halted && !h.hasWork())) {
-      this.kickVcpus();
-      return;
-    }
-    // Replay: more input logged at this very icount (recorded while the guest slept).
-    if (player && player.nextIcountOf('EVENT_ASYNC_CHAR_READ') === clock.icount) {
-      this.kickVcpus();
-      return;
-    }
-    if (!player && this.uart.canReceive() > 0 && this.hasPendingInput()) {
-      this.guestIdle = true;
-      if (this.inputWanted()) this.queueInput();
-      this.kickVcpus();
-      return;
-    }
-    const deadline = this.clint.nextDeadlineNs();
-    const jobAt = this.nextJobAt(clock.icount);
-    if (deadline === Infinity && jobAt === Infinity) {
-      const next = player?.peek();
-      if (player && next && next.name !== 'EVENT_END') {
-        player.diverge(`every hart asleep in WFI with nothing to wake them at icount ${clock.icount}`);
-        this.stopWith('diverged');
-      } else {
-        this.stopWith('idle');
-      }
-      // Look again on the next run(): input may have come by then.
-      this.mainLoop.notify('idle');
-      return;
-    }
-    const rc = this.replay;
-    const at = this.harts[this.lastHart].sleepIcount;
-    // icount_start_warp_timer: the deadline of the virtual clock's timers.
-    this.locks.touch(S.LOCK_TIMERS, this.mainLoop.name, S.TIMER_DEADLINE);
-    if (rc) {
-      const ok = rc.checkpoint('CLOCK_WARP_START', at) && (rc.virtualRt(hostMonotonicNs, at), !rc.divergence);
-      if (!ok) {
-        this.stopWith('diverged');
-        return;
-      }
-    }
-    const now = clock.virtualNs();
-    if (deadline !== Infinity && deadline > now) clock.warpNs += deadline - now;
-    // qemu_clock_notify, then timerlist_run_timers on the virtual clock behind its checkpoint.
-    if (rc && !rc.checkpoint('CLOCK_VIRTUAL', at)) {
-      this.stopWith('diverged');
-      return;
-    }
-    again();
-    this.kickVcpus();
   }
 
   /** A vCPU leaves guest code: its count becomes visible to the other threads. */
@@ -528,6 +477,7 @@ export class Machine {
     if (this.exitCode !== undefined && !this.shutdownLogged) {
       // The vCPU that made the request logs it (QEMU's qemu_system_shutdown_request).
       this.shutdownLogged = true;
+      if (this.qemu.finisherLogsShutdown && this.finisherFail !== undefined) this.replay?.guestShutdown(this.finisherFail, this.exitCode);
       this.replay?.shutdown('guest-exit', this.exitCode);
     }
     if (h.stuck) this.stop = 'stuck';
@@ -603,6 +553,7 @@ export class Machine {
     this.nextHart = r.nextHart;
     this.lastHart = r.lastHart;
     this.exitCode = r.exitCode;
+    this.finisherFail = undefined; // read only until the shutdown is logged, in the same step as the write
     this.shutdownLogged = r.shutdownLogged;
     this.published = s.icount;
     this.vm = 'running';

@@ -20,11 +20,11 @@ export class SifiveTest implements MmioDevice {
   readonly base = 0x100000;
   readonly size = 0x1000;
 
-  private readonly onExit: (code: number) => void;
+  private readonly onExit: (code: number, fail: boolean) => void;
   private readonly onReset: (() => void) | undefined;
 
   /** Without `onReset`, a RESET write is ignored. */
-  constructor(opts: { onExit: (code: number) => void; onReset?: () => void }) {
+  constructor(opts: { onExit: (code: number, fail: boolean) => void; onReset?: () => void }) {
     this.onExit = opts.onExit;
     this.onReset = opts.onReset;
   }
@@ -52,10 +52,10 @@ export class SifiveTest implements MmioDevice {
     const code = (v >>> 16) & 0xffff;
     switch (status) {
       case FINISHER_FAIL:
-        this.onExit(code);
+        this.onExit(code, true);
         break;
       case FINISHER_PASS:
-        this.onExit(0);
+        this.onExit(0, false);
         break;
       case FINISHER_RESET:
         this.onReset?.();

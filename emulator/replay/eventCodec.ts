@@ -23,6 +23,9 @@ export const enum EventId {
   SHUTDOWN_HOST_SIGNAL = 14,
   /** CHECKPOINT + kind, in QEMU's order (replay/replay.h ReplayCheckpoint). */
   CHECKPOINT = 16,
+  /** After the checkpoint kinds (16..24): the shutdown causes QEMU 10.0's test finisher logs. */
+  SHUTDOWN_GUEST_SHUTDOWN = 25,
+  SHUTDOWN_GUEST_PANIC = 26,
 }
 
 /** QEMU's checkpoint kinds, in the order of their ids. */
@@ -47,6 +50,8 @@ export const EVENT_IDS: Record<number, IdInfo> = {
   [EventId.INSTRUCTION]: { kind: 'instruction', name: 'EVENT_INSTRUCTION', fields: [] },
   [EventId.CLOCK_VIRTUAL_RT]: { kind: 'clock', name: 'EVENT_CLOCK_VIRTUAL_RT', fields: [['hi', 'u'], ['lo', 'u']] },
   [EventId.SHUTDOWN_HOST_SIGNAL]: { kind: 'shutdown', name: 'EVENT_SHUTDOWN_HOST_SIGNAL', fields: [['cause', 'str'], ['code', 'u']] },
+  [EventId.SHUTDOWN_GUEST_SHUTDOWN]: { kind: 'shutdown', name: 'EVENT_SHUTDOWN_GUEST_SHUTDOWN', fields: [['code', 'u']] },
+  [EventId.SHUTDOWN_GUEST_PANIC]: { kind: 'shutdown', name: 'EVENT_SHUTDOWN_GUEST_PANIC', fields: [['code', 'u']] },
 };
 CHECKPOINT_KINDS.forEach((k, i) => { EVENT_IDS[EventId.CHECKPOINT + i] = { kind: 'checkpoint', name: `EVENT_CP_${k}`, fields: [] }; });
 

@@ -108,6 +108,19 @@ export class ReplayController {
     else this.play!.take('EVENT_EXCEPTION', { hart }, icount);
   }
 
+  /**
+   * QEMU 10.0's test finisher: qemu_system_shutdown_request_with_code logs the guest's shutdown
+   * cause (pass: guest-shutdown, fail: guest-panic) before the exit's SHUTDOWN_HOST_SIGNAL,
+   * without the instructions since the previous event (replay_shutdown_request calls
+   * replay_put_event alone): QEMU's log has it at that event's icount, Rewind's at the write's.
+   */
+  guestShutdown(panic: boolean, code: number): void {
+    const name = panic ? 'EVENT_SHUTDOWN_GUEST_PANIC' : 'EVENT_SHUTDOWN_GUEST_SHUTDOWN';
+    const rec = this.rec;
+    if (rec) rec.append(name, 'shutdown', { code }, undefined, true);
+    else this.play!.take(name, { code });
+  }
+
   shutdown(cause: string, code: number): void {
     const rec = this.rec;
     if (rec) rec.append('EVENT_SHUTDOWN_HOST_SIGNAL', 'shutdown', { cause, code });

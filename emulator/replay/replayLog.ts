@@ -18,11 +18,12 @@ export class Recorder {
   /**
    * Appends an event at the machine's icount (or at `icount`, for what QEMU stamps before the
    * instruction that is running: a WFI's sleep). As QEMU's replay_save_instructions does, the
-   * instructions run since the previous event are written first, as their own event.
+   * instructions run since the previous event are written first, as their own event — unless
+   * `uncounted` (QEMU's replay_put_event alone: the next event's INSTRUCTION covers them).
    */
-  append(name: string, kind: ReplayEvent['kind'], data: ReplayEvent['data'] = {}, icount = this.pos.icount()): void {
+  append(name: string, kind: ReplayEvent['kind'], data: ReplayEvent['data'] = {}, icount = this.pos.icount(), uncounted = false): void {
     this.guard?.(name);
-    if (icount > this.last) {
+    if (icount > this.last && !uncounted) {
       this.sink({ index: this.index++, icount, kind: 'instruction', name: 'EVENT_INSTRUCTION', offset: -1, data: { instructions: icount - this.last } });
       this.last = icount;
     }

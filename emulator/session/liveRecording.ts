@@ -1,5 +1,5 @@
 import { RewindError } from '../errors';
-import type { MachineConfig } from '../machine/machine';
+import type { MachineShape } from '../machine/machine';
 import type { TraceLevel } from '../threads/lockTracer';
 import type { SchedulePolicy } from '../threads/scheduler';
 import { TimeTravel } from '../timetravel/timeTravel';
@@ -10,7 +10,7 @@ export interface LiveRecordingOptions {
   elf: Uint8Array;
   /** The .rwtrace written. */
   tracePath: string;
-  machine: Required<Pick<MachineConfig, 'ramMiB' | 'harts' | 'shift'>>;
+  machine: MachineShape;
   sched?: SchedulePolicy;
   lockTrace?: TraceLevel;
   jit?: boolean;

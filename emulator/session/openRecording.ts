@@ -1,5 +1,6 @@
 import { RewindError } from '../errors';
-import type { MachineConfig } from '../machine/machine';
+import { QEMU_VERSIONS } from '../machine/qemuVersion';
+import type { MachineShape } from '../machine/machine';
 import type { ReplayEvent } from '../replay/replayEvent';
 import { readSpilledSnapshots } from '../timetravel/snapshotSpill';
 import { TimeTravel, TimeTravelOptions } from '../timetravel/timeTravel';
@@ -12,7 +13,7 @@ import { guestSha256, RECORDING_FORMAT } from './recordingFile';
 export interface RecordingMeta {
   format: string;
   guest: { path: string; sha256: string };
-  machine: Required<Pick<MachineConfig, 'ramMiB' | 'harts' | 'shift'>>;
+  machine: MachineShape;
   /** A migration's destination: recorded from the state a migration wrote to `file`. */
   incoming?: { file: string; icount: number; hash: string };
 }
@@ -40,6 +41,9 @@ export function openRecording(file: string): { reader: RwtraceReader; meta: Reco
   const ints = m && ['ramMiB', 'harts', 'shift'].every((k) => Number.isInteger(m[k]));
   if (meta?.format !== RECORDING_FORMAT || typeof meta.guest?.sha256 !== 'string' || typeof meta.guest?.path !== 'string' || !ints) {
     throw new RewindError('TRACE_INVALID', `${file}: not a Rewind recording`);
+  }
+  if (m.qemu !== undefined && !(QEMU_VERSIONS as readonly unknown[]).includes(m.qemu)) {
+    throw new RewindError('TRACE_INVALID', `${file}: recorded with the behaviour of QEMU ${JSON.stringify(m.qemu).slice(0, 20)}, which this Rewind does not know (it knows ${QEMU_VERSIONS.join(', ')})`);
   }
   return { reader, meta };
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import * as path from 'path';
 import { RewindError } from '../errors';
-import type { Machine, MachineConfig } from '../machine/machine';
+import type { Machine, MachineShape } from '../machine/machine';
 import { stateHash } from '../machine/stateHash';
 import type { ReplayEvent } from '../replay/replayEvent';
 import type { MachineSnapshot } from '../snapshot/machineSnapshot';
@@ -25,7 +25,7 @@ declare const REWIND_VERSION: string | undefined;
 export interface RecordingSpec {
   elfPath: string;
   elf: Uint8Array;
-  machine: Required<Pick<MachineConfig, 'ramMiB' | 'harts' | 'shift'>>;
+  machine: MachineShape;
   sched: SchedulePolicy;
   lockTrace: TraceLevel;
   jobs?: Job[];

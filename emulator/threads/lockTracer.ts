@@ -83,7 +83,8 @@ export class LockTracer {
   private readonly cViolation = new Map<number, string>();
   private fill = 0;
 
-  constructor(public level: TraceLevel = 'full', private readonly clock: { icount(): number; hostStep(): number }) {
+  /** `rename`: how a name reads in the trace (the QEMU version's file and function names for sites). */
+  constructor(public level: TraceLevel = 'full', private readonly clock: { icount(): number; hostStep(): number }, private readonly rename: (s: string) => string = (s) => s) {
     this.replayId = this.id('replay');
   }
 
@@ -92,7 +93,7 @@ export class LockTracer {
     let i = this.ids.get(s);
     if (i === undefined) {
       i = this.names.length;
-      this.names.push(s);
+      this.names.push(this.rename(s));
       this.ids.set(s, i);
     }
     return i;

@@ -3,6 +3,7 @@ import { EmuThread, StepResult } from './scheduler';
 import * as S from './qemuSites';
 import type { MainLoopState } from '../snapshot/machineSnapshot';
 import type { Savevm } from './savevm';
+import { warpIdle } from './icountWarp';
 
 type Phase = 'start-up' | 'poll' | 'lock' | 'dispatch' | 'savevm';
 
@@ -87,7 +88,7 @@ export class MainLoopThread implements EmuThread {
         m.locks.touch(S.LOCK_VMSTOP, this.name, S.VMSTOP);
         if (m.inputWanted()) m.queueInput();
         const why = this.wakes.shift();
-        if (why === 'idle') m.warpIdle(() => this.notify('notify'));
+        if (why === 'idle') warpIdle(m, () => this.notify('notify'));
         if (this.savevm.due()) {
           // A monitor command, dispatched here: savevm (it drops both locks while the vCPUs park).
           this.site = S.SAVE_SNAPSHOT;

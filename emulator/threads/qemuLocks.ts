@@ -18,7 +18,7 @@ export class QemuLocks {
   constructor(readonly tracer: LockTracer, private readonly tracing: boolean) {
     this.bql = new TicketLock('bql', tracer, this.released);
     this.replay = new TicketLock('replay', tracer, this.released);
-    for (const l of [S.LOCK_TIMERS, S.LOCK_CHR, S.LOCK_TB, S.LOCK_WORK, S.LOCK_VMSTOP, S.LOCK_RCU_SYNC, S.LOCK_RCU_REGISTRY]) this.other.set(l, new TicketLock(l, tracer, this.released));
+    for (const l of [S.LOCK_TIMERS, S.LOCK_CHR, S.LOCK_TB, S.LOCK_WORK, S.LOCK_VMSTOP, S.LOCK_RCU_SYNC, S.LOCK_RCU_REGISTRY, S.LOCK_CPU_LIST]) this.other.set(l, new TicketLock(l, tracer, this.released));
   }
 
   /** A lock taken and released at once by `thread` (the short critical sections). */

@@ -34,6 +34,8 @@ export const MIGRATION_THREAD = 'migration/migration.c:migration_thread';
 export const MIGRATION_COMPLETION = 'migration/migration.c:migration_completion';
 export const SAVE_SNAPSHOT = 'migration/savevm.c:save_snapshot';
 export const PAUSE_ALL_VCPUS = 'softmmu/cpus.c:pause_all_vcpus';
+/** QEMU 10.0's rr loop head: rr_cpu_count's QEMU_LOCK_GUARD on qemu_cpu_list_lock. */
+export const RR_CPU_COUNT = 'accel/tcg/tcg-accel-ops-rr.c:rr_cpu_count';
 
 /** The other QEMU mutexes Rewind models, by the name its traces give them. */
 export const LOCK_TIMERS = 'timer-list';
@@ -43,3 +45,4 @@ export const LOCK_WORK = 'cpu-work';
 export const LOCK_VMSTOP = 'vmstop_lock';
 export const LOCK_RCU_SYNC = 'rcu_sync_lock';
 export const LOCK_RCU_REGISTRY = 'rcu_registry_lock';
+export const LOCK_CPU_LIST = 'qemu_cpu_list_lock';

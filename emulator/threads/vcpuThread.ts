@@ -129,6 +129,7 @@ export class VcpuThread implements EmuThread {
       if (this.rr) locks.replay.release(this.name, S.RR_LOOP);
       return this.wait(`the BQL (held by ${locks.bql.holder ?? 'nobody'})`);
     }
+    if (m.qemu.cpuListAtLoopHead) m.locks.touch(S.LOCK_CPU_LIST, this.name, S.RR_CPU_COUNT);
     m.locks.touch(S.LOCK_TIMERS, this.name, S.TIMER_DEADLINE);
     const r = this.begin();
     // Released under the BQL, as rr_cpu_thread_fn does once timers and events are handled.
@@ -370,7 +371,8 @@ export class VcpuThread implements EmuThread {
    * refilled, code translated (tcg_tb_insert), an MMIO access made mid-block (cpu_io_recompile
    * looks the block up). Each exit takes the BQL in cpu_handle_interrupt: QEMU 7.2's riscv vCPU
    * has interrupt_request set from reset on (its traces show the BQL taken at every exit, also
-   * in guests that never enable an interrupt).
+   * in guests that never enable an interrupt). QEMU 10.0's takes it there too, but not at the MMIO exits:
+   * cpu_io_recompile asks for the next TB with CF_NOIRQ, which skips cpu_handle_interrupt.
    */
   private traceExits(): void {
     const m = this.m;
@@ -386,9 +388,11 @@ export class VcpuThread implements EmuThread {
       this.refillAt += SLICE;
       exits++;
     }
+    const notMmio = exits;
     const mmio = m.takeMmioCount();
     for (let k = 0; k < mmio; k++) m.locks.touch(S.LOCK_TB, this.name, S.TB_LOOKUP);
     exits += mmio;
+    if (!m.qemu.bqlAtEveryExit) exits = notMmio;
     for (let k = 0; k < exits; k++) {
       m.locks.takeBql(this.name, S.HANDLE_INTERRUPT);
       this.locks.bql.release(this.name, S.BQL_UNLOCK);

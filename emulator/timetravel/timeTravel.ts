@@ -7,7 +7,7 @@ import { SpilledSnapshot } from './snapshotSpill';
 
 export interface TimeTravelOptions {
   elf: Uint8Array;
-  machine: Pick<MachineConfig, 'ramMiB' | 'harts' | 'shift'>;
+  machine: Pick<MachineConfig, 'ramMiB' | 'harts' | 'shift' | 'qemu'>;
   /** The recording's events; the replay is driven by them. */
   events: ReplayEvent[];
   /** Where the recording ends (its final icount); ignored for a live recording, whose end moves. */

@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { RewindError } from '../../emulator/errors';
+import { DEFAULT_QEMU, QEMU_VERSIONS, QemuVersion } from '../../emulator/machine/qemuVersion';
 
 /** A `launch` request's Rewind attributes, checked and with defaults applied. */
 export interface LaunchConfig {
@@ -22,6 +23,8 @@ export interface LaunchConfig {
   /** Snapshot memory budget, MiB. */
   snapshotBudget: number;
   jit: boolean;
+  /** Record: whose record/replay behaviour to follow where QEMU versions differ. */
+  qemu: QemuVersion;
 }
 
 /**
@@ -53,6 +56,7 @@ export const LAUNCH_ATTRIBUTES: Record<string, Attr> = {
   snapshotInterval: { type: 'integer', min: 10_000, max: 1 << 30 },
   snapshotBudget: { type: 'integer', min: 16, max: 65536 },
   jit: { type: 'boolean' },
+  qemu: { type: 'string', values: QEMU_VERSIONS },
 };
 
 const bad = (msg: string): never => {
@@ -122,5 +126,6 @@ export function parseLaunchArgs(raw: unknown, readFile: (p: string) => Uint8Arra
     snapshotInterval: (args.snapshotInterval as number | undefined) ?? 2_000_000,
     snapshotBudget: (args.snapshotBudget as number | undefined) ?? 512,
     jit: (args.jit as boolean | undefined) ?? true,
+    qemu: (args.qemu as QemuVersion | undefined) ?? DEFAULT_QEMU,
   };
 }

@@ -4,6 +4,7 @@ import { parseElf } from '../../emulator/debuginfo/elf';
 import { DebugInfo, loadDebugInfo } from '../../emulator/debuginfo/debugInfo';
 import { DebugTarget } from '../../emulator/debugger/debugTarget';
 import { RewindError } from '../../emulator/errors';
+import { DEFAULT_QEMU } from '../../emulator/machine/qemuVersion';
 import { LiveRecording } from '../../emulator/session/liveRecording';
 import { openRecording, openTimeTravel } from '../../emulator/session/openRecording';
 import { parsePolicy } from '../../emulator/threads/scheduler';
@@ -55,7 +56,7 @@ export function openTarget(cfg: LaunchConfig, onOutput: (byte: number) => void):
     const elf = readFile(elfPath, 'the program', 'ELF_MISSING');
     const info = loadDebugInfo(parseElf(elf, path.basename(elfPath)));
     const live = new LiveRecording({
-      elfPath, elf, tracePath: cfg.trace!, machine: { ramMiB: cfg.ramMiB, harts: cfg.harts, shift: cfg.shift },
+      elfPath, elf, tracePath: cfg.trace!, machine: { ramMiB: cfg.ramMiB, harts: cfg.harts, shift: cfg.shift, ...(cfg.qemu !== DEFAULT_QEMU ? { qemu: cfg.qemu } : {}) },
       sched: parsePolicy(cfg.scheduler), lockTrace: cfg.lockTrace, jit: cfg.jit, interval: cfg.snapshotInterval, budgetBytes, onOutput,
     });
     if (cfg.input) live.pushInput(cfg.input);

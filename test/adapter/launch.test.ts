@@ -55,8 +55,23 @@ describe('adapter: launch', function () {
     assert.match(await launchError({ program: guestElf('hello-O2'), mode: 'rewind' }), /"mode" must be one of "record", "replay"/);
     assert.match(await launchError({ program: guestElf('hello-O2'), scheduler: 'chaos' }), /"scheduler" must be "fair" or "random:SEED"/);
     assert.match(await launchError({ program: guestElf('hello-O2'), input: 42 }), /"input" must be the text to type, or \{ "file": "path" \}/);
+    assert.match(await launchError({ program: guestElf('hello-O2'), qemu: '9.2' }), /"qemu" must be one of "7\.2", "10\.0"/);
     assert.match(await launchError({ mode: 'replay' }), /"trace" is required in replay mode/);
     assert.match(await launchError({}), /"program" is required/);
+  });
+
+  it('"qemu": "10.0" records as QEMU 10.0 does (the traps guest prints mtval as the pc), and the recording says so', async () => {
+    const trace = path.join(work, 'traps10.rwtrace');
+    const { d, stop } = await Dap.launch({ program: guestElf('traps-O2'), trace, qemu: '10.0' });
+    try {
+      assert.match(stop.body.description ?? '', /exited with code 0/);
+      assert.match(d.stdout(), /ebreak: mcause=3 \(breakpoint\), mepc=site, mtval=site/);
+    } finally {
+      await d.close();
+    }
+    const rep = spawnSync('node', [REWIND_CLI, 'replay', '--verify', trace], { encoding: 'utf8' });
+    assert.equal(rep.status, 0, rep.stderr);
+    assert.match(rep.stdout, /mtval=site/);
   });
 
   it('a corrupted trace, a trace of another ELF, a file that is not a trace', async () => {
