@@ -54,8 +54,16 @@ export class Clint implements MmioDevice {
       const cmp = this.timecmp[(offset - MTIMECMP_BASE) >> 3];
       return Number((offset & 4 ? cmp >> 32n : cmp) & 0xffffffffn);
     }
-    if (offset === MTIME) return Number(this.rtc() & 0xffffffffn);
-    if (offset === MTIME + 4) return Number(this.rtc() >> 32n);
+    if (offset === MTIME || offset === MTIME + 4) {
+      // Without a guest write to mtime (nearly always) the count is a safe integer: no BigInt
+      // on the polling path.
+      if (this.timeDelta === 0n) {
+        const t = this.clock.mtime();
+        const hi = Math.floor(t / 0x100000000);
+        return offset === MTIME ? t - hi * 0x100000000 : hi >>> 0;
+      }
+      return offset === MTIME ? Number(this.rtc() & 0xffffffffn) : Number(this.rtc() >> 32n);
+    }
     return 0;
   }
 

@@ -1,6 +1,7 @@
 import { Hart } from '../cpu/hart';
 import { RewindError } from '../errors';
-import { ElfImage, parseElf } from '../debuginfo/elf';
+import type { ElfImage } from '../debuginfo/elf';
+import { loadElfIntoRam } from './elfLoader';
 import { RAM_BASE, SystemBus } from './bus';
 import { Clint } from './clint';
 import { MIP_MEIP, MIP_MSIP, MIP_MTIP } from './device';
@@ -149,6 +150,7 @@ export class Machine {
   readonly tracing: boolean;
   /** Device accesses since the vCPU last looked (each is a TB exit in QEMU's icount mode). */
   private mmioCount = 0;
+  private ioReads = 0;
 
   // Shared by the threads (see threads/): the round-robin baton, the VM's run state, the stop.
   /** The hart whose vCPU thread has the next turn. */
@@ -221,13 +223,23 @@ export class Machine {
     }
     if (config.lockTrace?.sink) tracer.onOp(config.lockTrace.sink);
     if (config.lockTrace?.batch) tracer.onBatch(config.lockTrace.batch);
-    // cputlb.c's io_readx/io_writex take the BQL around every device access.
+    // cputlb.c's io_readx/io_writex take the BQL around every device access. A read takes no
+    // other lock inside (a write may: chr_write_lock), so it is one section; in guest code it is
+    // traced with the exit it ends in (VcpuThread.traceExits: nothing comes between them).
+    let inSection = false;
     this.bus.mmio = {
       enter: (_d, write) => {
         this.mmioCount++;
-        this.locks.takeBql(this.guestThread ?? 'vcpu?', write ? S.IO_WRITEX : S.IO_READX);
+        const t = this.guestThread ?? 'vcpu?';
+        if (write) this.locks.takeBql(t, S.IO_WRITEX);
+        else if (this.tracing && this.guestThread !== undefined) this.ioReads++;
+        else this.locks.section(this.locks.ioRead, t);
+        inSection = !write;
       },
-      leave: () => this.locks.bql.release(this.guestThread ?? 'vcpu?', S.BQL_UNLOCK),
+      leave: () => {
+        if (!inSection) this.locks.bql.release(this.guestThread ?? 'vcpu?', S.BQL_UNLOCK);
+        inSection = false;
+      },
     };
 
     const sinkOut = config.onOutput ?? (() => undefined);
@@ -246,9 +258,8 @@ export class Machine {
         h.onException = (ic) => {
           // cpu_handle_exception: the event, then the BQL around do_interrupt.
           rc.exception(h.hartId, ic);
-          const t = this.guestThread ?? `vcpu${h.hartId}`;
-          this.locks.takeBql(t, S.HANDLE_EXCEPTION);
-          this.locks.bql.release(t, S.BQL_UNLOCK);
+          this.traceIoReads(this.guestThread ?? `vcpu${h.hartId}`);
+          this.locks.bqlSection(this.guestThread ?? `vcpu${h.hartId}`, S.HANDLE_EXCEPTION, S.BQL_UNLOCK);
         };
       }
     }
@@ -268,28 +279,8 @@ export class Machine {
 
   /** Loads an ELF executable (bytes of the file) and points the reset vector at its entry. */
   loadElf(bytes: Uint8Array, what = 'ELF file'): ElfImage {
-    const elf = parseElf(bytes, what);
-    const hex = (n: number) => '0x' + (n >>> 0).toString(16);
-    const ramEnd = RAM_BASE + this.ramBytes;
-    this.loadWarnings = [];
-    for (const seg of elf.segments) {
-      const lo = Math.max(seg.paddr, RAM_BASE);
-      const hi = Math.min(seg.paddr + seg.memSize, ramEnd);
-      const range = `${hex(seg.paddr)}..${hex(seg.paddr + seg.memSize)}`;
-      if (lo >= hi) throw new RewindError('ELF_INVALID', `${what}: segment at ${range} lies outside RAM (${hex(RAM_BASE)}..${hex(ramEnd)}); link it for the virt board's RAM`);
-      if (lo > seg.paddr || hi < seg.paddr + seg.memSize) {
-        // ld's default layout maps the ELF headers just below the first section, here below RAM.
-        // QEMU's loader silently drops what has no memory behind it; Rewind does too, but says so.
-        this.loadWarnings.push(`${what}: segment at ${range} extends outside RAM; only ${hex(lo)}..${hex(hi)} is loaded`);
-      }
-    }
-    for (const seg of elf.segments) {
-      const image = new Uint8Array(seg.memSize);
-      image.set(seg.data);
-      const lo = Math.max(seg.paddr, RAM_BASE);
-      const hi = Math.min(seg.paddr + seg.memSize, ramEnd);
-      this.bus.writeRam(lo, image.subarray(lo - seg.paddr, hi - seg.paddr));
-    }
+    const { elf, warnings } = loadElfIntoRam(this.bus, this.ramBytes, bytes, what);
+    this.loadWarnings = warnings;
     this.htif = Htif.fromElf(elf);
     if (this.htif) this.bus.watch(this.htif.tohost, 8);
     this.elf = elf;
@@ -379,6 +370,18 @@ export class Machine {
     return n;
   }
 
+  /** Device reads in guest code whose io_readx section is still to be traced (see the mmio hooks). */
+  takeIoReads(): number {
+    const n = this.ioReads;
+    this.ioReads = 0;
+    return n;
+  }
+
+  /** Traces the io_readx sections still owed, before an op that came after them. */
+  traceIoReads(thread: string): void {
+    for (let n = this.takeIoReads(); n > 0; n--) this.locks.section(this.locks.ioRead, thread);
+  }
+
   /** rr_start_kick_timer / rr_kick_thread: the next kick a period from now. */
   rearmKick(): void {
     this.kickAtNs = this.clock.virtualNs() + KICK_PERIOD_NS;
@@ -457,6 +460,11 @@ export class Machine {
   /** The guest exited, or a stop was asked for: the vCPU ends its iteration. */
   get stopped(): boolean {
     return this.stop !== undefined || this.exitCode !== undefined;
+  }
+
+  /** The migration thread is in the middle of a job (see MigrationThread.active). */
+  get migrating(): boolean {
+    return this.migration.active;
   }
 
   /** A migration-thread job (record) or event (replay) is due exactly here: the vCPUs wait for it. */

@@ -114,8 +114,7 @@ export class RecordingFile {
     const locks = this.locks;
     if (!locks) return undefined;
     return (b) => {
-      this.lockCount += b.end - b.start;
-      locks.appendBatch(b);
+      this.lockCount += locks.appendBatch(b);
     };
   }
 

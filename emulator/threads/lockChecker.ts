@@ -44,7 +44,7 @@ export class LockChecker {
   constructor(private readonly tracer: LockTracer, private readonly replay: TicketLock) {
     this.bqlId = tracer.id('bql');
     this.replayId = tracer.id('replay');
-    tracer.onCheckCompact((t, l, a, s, i) => this.check(t, l, a, s, i));
+    tracer.onCheckCompact((t, l, a, s, i) => this.check(t, l, a, s, i), (t, l) => this.section(t, l), (t, ls) => this.group(t, ls));
   }
 
   /**
@@ -52,6 +52,7 @@ export class LockChecker {
    * the checker knew about holders no longer applies (violations found so far are kept).
    */
   restart(): void {
+    this.epoch++;
     this.cells = [];
     this.counts = zero();
     this.kept = 0;
@@ -86,8 +87,52 @@ export class LockChecker {
     return row[t] ?? (row[t] = new Cell());
   }
 
+  /**
+   * A section on a free lock (TicketLock.section): taking a lock nobody holds breaks a rule only
+   * if it is the replay mutex (under the BQL) or the thread's own (relock), which this cell shows.
+   * Releasing it again at once breaks none.
+   */
+  private section(t: number, l: number): boolean {
+    if (l === this.replayId) return false;
+    const c = this.cell(l, t);
+    if (c.depth > 0 || c.waiting !== 0) return false;
+    c.known = true;
+    this.ops += 2;
+    return true;
+  }
+
+  /**
+   * Ops checked one by one since the last restart: the group last found clean stays clean until
+   * one of them (or a restart) changes a cell.
+   */
+  private epoch = 0;
+  private cleanEpoch = -1;
+  private cleanThread = -1;
+  private cleanLocks: Int32Array | undefined;
+
+  /** `section` for several locks, all or none. */
+  private group(t: number, locks: Int32Array): boolean {
+    if (this.cleanEpoch === this.epoch && this.cleanLocks === locks && this.cleanThread === t) {
+      this.ops += 2 * locks.length;
+      return true;
+    }
+    for (let k = 0; k < locks.length; k++) {
+      const l = locks[k];
+      if (l === this.replayId) return false;
+      const c = this.cell(l, t);
+      if (c.depth > 0 || c.waiting !== 0) return false;
+    }
+    for (let k = 0; k < locks.length; k++) this.cell(locks[k], t).known = true;
+    this.ops += 2 * locks.length;
+    this.cleanEpoch = this.epoch;
+    this.cleanThread = t;
+    this.cleanLocks = locks;
+    return true;
+  }
+
   private check(t: number, l: number, action: number, site: number, index: number): string | undefined {
     this.ops++;
+    this.epoch++;
     const c = this.cell(l, t);
     const known = c.known;
     c.known = true;

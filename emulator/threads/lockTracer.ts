@@ -15,7 +15,10 @@ export const LOCK_ACTIONS: readonly LockAction[] = ['wait', 'acquired', 'release
 /**
  * A run of kept ops in column form: op i (start <= i < end) is thread[i], lock[i], action[i],
  * site[i] (ids into `names`), icount[i], step[i], index[i]; `violation(i)` its violation text if
- * any. The arrays are reused for the next batch: a sink copies what it keeps.
+ * any. An entry with group[i] = g + 1 stands for a whole instance of section group `groups[g]`
+ * by thread[i]: its ops are index[i], index[i] + 1, ... at icount[i] and step[i], in the group's
+ * order (groupOps lists them). The arrays are reused for the next batch: a sink copies what it
+ * keeps.
  */
 export interface LockBatch {
   readonly thread: Uint32Array;
@@ -25,6 +28,9 @@ export interface LockBatch {
   readonly icount: Float64Array;
   readonly step: Float64Array;
   readonly index: Float64Array;
+  /** 0 for an op, g + 1 for an instance of groups[g] (see above). */
+  readonly group: Uint16Array;
+  readonly groups: readonly SectionGroup[];
   readonly start: number;
   readonly end: number;
   /** id -> string, for threads, locks and sites alike. */
@@ -39,6 +45,32 @@ export interface LockBatch {
  * index; returns the violation text found at this op, if any.
  */
 export type CompactChecker = (thread: number, lock: number, action: number, site: number, index: number) => string | undefined;
+/**
+ * A compact checker's shortcut for a section (lock taken and released at once by a thread, the
+ * lock free): true when it has accounted for both ops, having found nothing wrong with them;
+ * false, with nothing changed, when they must come op by op.
+ */
+export type SectionChecker = (thread: number, lock: number) => boolean;
+/** The same for several sections by one thread, all or none (`locks` in order, one per section). */
+export type GroupChecker = (thread: number, locks: Int32Array) => boolean;
+
+/**
+ * Sections one thread makes one after the other, always together, at one icount (a vCPU's
+ * device read: io_readx's BQL, the TB lookup, cpu_handle_interrupt's BQL): traced in one call,
+ * and kept together in the trace so its writer can store them as one record.
+ */
+export class SectionGroup {
+  /** The tracer's number for it, once it has been used. */
+  id = -1;
+  readonly locks: Int32Array;
+  readonly sitesIn: Int32Array;
+  readonly sitesOut: Int32Array;
+  constructor(sections: { lock: number; siteIn: number; siteOut: number }[]) {
+    this.locks = Int32Array.from(sections.map((s) => s.lock));
+    this.sitesIn = Int32Array.from(sections.map((s) => s.siteIn));
+    this.sitesOut = Int32Array.from(sections.map((s) => s.siteOut));
+  }
+}
 
 const BATCH = 4096;
 
@@ -61,6 +93,11 @@ export class LockTracer {
   private readonly sinks: ((op: LockOp) => void)[] = [];
   private readonly checkers: ((op: LockOp) => void)[] = [];
   private readonly compact: CompactChecker[] = [];
+  /** The compact checkers' section shortcuts (null: that checker has none). */
+  private readonly sectionCheckers: (SectionChecker | null)[] = [];
+  private readonly groupCheckers: (GroupChecker | null)[] = [];
+  /** The groups used so far, by id. */
+  private readonly groups: SectionGroup[] = [];
   private readonly batchSinks: ((b: LockBatch) => void)[] = [];
   private active = false;
   /** Whether anything listens: when not, locks skip even interning their strings. */
@@ -80,6 +117,7 @@ export class LockTracer {
   private readonly cIcount = new Float64Array(BATCH);
   private readonly cStep = new Float64Array(BATCH);
   private readonly cIndex = new Float64Array(BATCH);
+  private readonly cGroup = new Uint16Array(BATCH);
   private readonly cViolation = new Map<number, string>();
   private fill = 0;
 
@@ -131,8 +169,10 @@ export class LockTracer {
    * A rule checker on ids: gets every op, before the sinks (so a violation it finds is traced
    * with the op).
    */
-  onCheckCompact(listener: CompactChecker): void {
+  onCheckCompact(listener: CompactChecker, section?: SectionChecker, group?: GroupChecker): void {
     this.compact.push(listener);
+    this.sectionCheckers.push(section ?? null);
+    this.groupCheckers.push(group ?? null);
     this.active = true;
   }
 
@@ -182,10 +222,92 @@ export class LockTracer {
       this.cIcount[f] = icount;
       this.cStep[f] = step;
       this.cIndex[f] = out;
+      this.cGroup[f] = 0;
       if (violation !== undefined) this.cViolation.set(f, violation);
       this.fill = f + 1;
       if (this.fill === BATCH) this.flush();
     }
+  }
+
+  /**
+   * A section: `lock` acquired at `siteIn` and released at `siteOut` by `thread`, at once and
+   * uncontended (the caller has seen it free). Both ops in one go when every listener can take
+   * them so: true. False, with nothing recorded, when they must go through recordIds one by one
+   * (an object listener, or a checker that wants to see them).
+   */
+  recordSection(thread: number, lock: number, siteIn: number, siteOut: number): boolean {
+    if (!this.active) return true;
+    if (this.checkers.length > 0 || this.sinks.length > 0) return false;
+    const sc = this.sectionCheckers;
+    if (sc.length === 1) {
+      if (sc[0] === null || !sc[0](thread, lock)) return false;
+    } else if (sc.length > 1) {
+      return false;
+    }
+    const index = this.index;
+    this.index = index + 2;
+    if (!this.tracing || (this.level !== 'full' && lock !== this.replayId)) return true;
+    const out = this.level === 'full' ? index : this.kept;
+    this.kept += 2;
+    if (this.batchSinks.length > 0) {
+      const icount = this.clock.icount();
+      const step = this.clock.hostStep();
+      let f = this.fill;
+      for (let k = 0; k < 2; k++) {
+        this.cThread[f] = thread;
+        this.cLock[f] = lock;
+        this.cAction[f] = k === 0 ? ACTION_ACQUIRED : ACTION_RELEASED;
+        this.cSite[f] = k === 0 ? siteIn : siteOut;
+        this.cIcount[f] = icount;
+        this.cStep[f] = step;
+        this.cIndex[f] = out + k;
+        this.cGroup[f] = 0;
+        f++;
+        if (f === BATCH) {
+          this.fill = f;
+          this.flush();
+          f = 0;
+        }
+      }
+      this.fill = f;
+    }
+    return true;
+  }
+
+  /**
+   * A group of sections by `thread` (the caller has seen every lock free): all its ops in one
+   * go, true; false, with nothing recorded, when they must come section by section.
+   */
+  recordGroup(thread: number, g: SectionGroup): boolean {
+    if (!this.active) return true;
+    if (this.checkers.length > 0 || this.sinks.length > 0 || this.groupCheckers.length > 1) return false;
+    const locks = g.locks;
+    if (this.groupCheckers.length === 1) {
+      const gc = this.groupCheckers[0];
+      if (gc === null || !gc(thread, locks)) return false;
+    }
+    const n = locks.length * 2;
+    const index = this.index;
+    this.index = index + n;
+    if (!this.tracing || this.level !== 'full') return true; // a group holds no replay-mutex op
+    this.kept += n;
+    if (this.batchSinks.length === 0) return true;
+    if (g.id < 0) {
+      g.id = this.groups.length;
+      this.groups.push(g);
+    }
+    const f = this.fill;
+    this.cThread[f] = thread;
+    this.cLock[f] = locks[0];
+    this.cAction[f] = ACTION_ACQUIRED;
+    this.cSite[f] = g.sitesIn[0];
+    this.cIcount[f] = this.clock.icount();
+    this.cStep[f] = this.clock.hostStep();
+    this.cIndex[f] = index;
+    this.cGroup[f] = g.id + 1;
+    this.fill = f + 1;
+    if (this.fill === BATCH) this.flush();
+    return true;
   }
 
   /** Hands the batch sinks the ops not yet delivered. */
@@ -194,7 +316,7 @@ export class LockTracer {
     const v = this.cViolation;
     const batch: LockBatch = {
       thread: this.cThread, lock: this.cLock, action: this.cAction, site: this.cSite, icount: this.cIcount, step: this.cStep, index: this.cIndex,
-      start: 0, end: this.fill, names: this.names, violations: v.size, violation: (i) => v.get(i),
+      group: this.cGroup, groups: this.groups, start: 0, end: this.fill, names: this.names, violations: v.size, violation: (i) => v.get(i),
     };
     for (const l of this.batchSinks) l(batch);
     this.fill = 0;
@@ -202,10 +324,20 @@ export class LockTracer {
   }
 }
 
-/** Rebuilds op `i` of a batch as a LockOp (for sinks and tests that want objects). */
-export function batchOp(b: LockBatch, i: number): LockOp {
-  const op: LockOp = { index: b.index[i], thread: b.names[b.thread[i]], lock: b.names[b.lock[i]], action: LOCK_ACTIONS[b.action[i]], site: b.names[b.site[i]], icount: b.icount[i], step: b.step[i] };
-  const v = b.violation(i);
-  if (v !== undefined) op.violation = v;
-  return op;
+/** The ops entry `i` of a batch stands for, as LockOps (one, or a group instance's). */
+export function batchOps(b: LockBatch, i: number): LockOp[] {
+  const g = b.group[i];
+  if (g === 0) {
+    const op: LockOp = { index: b.index[i], thread: b.names[b.thread[i]], lock: b.names[b.lock[i]], action: LOCK_ACTIONS[b.action[i]], site: b.names[b.site[i]], icount: b.icount[i], step: b.step[i] };
+    const v = b.violation(i);
+    if (v !== undefined) op.violation = v;
+    return [op];
+  }
+  const sg = b.groups[g - 1];
+  const ops: LockOp[] = [];
+  for (let k = 0; k < sg.locks.length * 2; k++) {
+    const s = k >> 1;
+    ops.push({ index: b.index[i] + k, thread: b.names[b.thread[i]], lock: b.names[sg.locks[s]], action: (k & 1) === 0 ? 'acquired' : 'released', site: b.names[(k & 1) === 0 ? sg.sitesIn[s] : sg.sitesOut[s]], icount: b.icount[i], step: b.step[i] });
+  }
+  return ops;
 }

@@ -61,6 +61,11 @@ export class MigrationThread implements EmuThread {
   }
 
   /** Record: icount of the next job not yet started at or after `icount` (vCPU iterations end there). */
+  /** A migration or savevm in progress: it acts between the vCPU's steps (pre-copy while the guest runs). */
+  get active(): boolean {
+    return this.phase !== 'pending';
+  }
+
   nextJobAt(icount: number): number {
     const j = this.jobs[0];
     return j && this.phase === 'pending' && j.at >= icount ? j.at : Infinity;

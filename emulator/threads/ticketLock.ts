@@ -3,6 +3,16 @@ import { ACTION_ACQUIRED, ACTION_RELEASED, ACTION_WAIT, LockTracer } from './loc
 
 const CACHE = 16;
 
+/** A section's two sites with their tracer ids resolved once (the hot call sites have one each). */
+export class LockSection {
+  readonly inId: number;
+  readonly outId: number;
+  constructor(readonly lock: TicketLock, readonly siteIn: string, readonly siteOut: string, tracer: LockTracer) {
+    this.inId = tracer.id(siteIn);
+    this.outId = tracer.id(siteOut);
+  }
+}
+
 /**
  * A fair FIFO lock for cooperatively scheduled emulator threads, modelled on QEMU's replay mutex
  * (a mutex plus a condition variable handing out tickets): a thread that asks gets a ticket and
@@ -22,7 +32,7 @@ export class TicketLock {
   /** The index of the op where the current holder took it. */
   holderOp = -1;
 
-  private readonly lockId: number;
+  readonly lockId: number;
   /**
    * A tiny cache of the ids of the thread and site strings this lock has seen (the same constant
    * strings recur), so the hot path compares string references instead of hashing them.
@@ -74,6 +84,59 @@ export class TicketLock {
     if (ticket !== this.serving || this.holder !== undefined) return false;
     this.tickets.delete(thread);
     return this.take(thread, site);
+  }
+
+  /**
+   * A short critical section: taken and released at once by `thread` (acquired at `siteIn`,
+   * released at `siteOut`), as QEMU's io_readx or a lock guard does. When the lock is free with
+   * nobody queued (nearly always) the tracer takes the two ops in one go; otherwise it is an
+   * ordinary acquire and release. False (nothing done) when the lock could not be taken now.
+   */
+  section(thread: string, siteIn: string, siteOut: string): boolean {
+    return this.sectionWith(thread, siteIn, siteOut, -1, -1);
+  }
+
+  /** `section` at a LockSection of this lock (ids known: the polling path). */
+  sectionAt(thread: string, s: LockSection): boolean {
+    return this.sectionWith(thread, s.siteIn, s.siteOut, s.inId, s.outId);
+  }
+
+  /** Somebody waits for it. */
+  get queued(): boolean {
+    return this.tickets.size > 0;
+  }
+
+  /** A section the tracer took in a group (see QemuLocks.group): the lock was free and is again. */
+  passed(): void {
+    this.nextTicket++;
+    this.serving++;
+    this.released.count++;
+  }
+
+  /** The sites' ids, when known (else -1: looked up). */
+  private sectionWith(thread: string, siteIn: string, siteOut: string, inId: number, outId: number): boolean {
+    if (this.holder === undefined && this.tickets.size === 0) {
+      const tr = this.tracer;
+      if (!tr.enabled || tr.recordSection(this.threadId(thread), this.lockId, inId < 0 ? this.id(siteIn) : inId, outId < 0 ? this.id(siteOut) : outId)) {
+        this.passed();
+        return true;
+      }
+    }
+    if (!this.acquire(thread, siteIn)) return false;
+    this.release(thread, siteOut);
+    return true;
+  }
+
+  private lastThread = '';
+  private lastThreadId = -1;
+
+  /** A thread's id: the same thread asks again and again (one vCPU in guest code). */
+  private threadId(t: string): number {
+    if (t !== this.lastThread) {
+      this.lastThread = t;
+      this.lastThreadId = this.tracer.id(t);
+    }
+    return this.lastThreadId;
   }
 
   /**

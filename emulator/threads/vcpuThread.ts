@@ -49,6 +49,7 @@ export class VcpuThread implements EmuThread {
   site = S.RR_LOOP;
   /** The iteration in progress: its end, the timer deadline, in icount. */
   iter?: { end: number; timerAt: number };
+  private readonly iterSlot = { end: 0, timerAt: 0 };
   private phase: Phase = 'top';
   private bqlHeld = false;
   private started = false;
@@ -279,7 +280,11 @@ export class VcpuThread implements EmuThread {
     const timerAt = clock.icountAt(m.clint.nextDeadlineNs());
     const end = Math.min(icount + SLICE, timerAt, m.nextJobAt(icount));
     if (end <= icount) return false; // a timer is due now: the loop head fires it
-    this.iter = { end, timerAt };
+    // One object for every iteration (a polling guest starts millions): iter is its flag.
+    const it = this.iterSlot;
+    it.end = end;
+    it.timerAt = timerAt;
+    this.iter = it;
     return true;
   }
 
@@ -314,30 +319,42 @@ export class VcpuThread implements EmuThread {
     }
   }
 
-  /** Runs one step's worth of the iteration's guest code. */
+  /**
+   * Runs one step's worth of the run's guest code: iterations back to back (every MMIO access
+   * ends one) up to SUB_SLICE instructions. No other thread can act between them — this vCPU
+   * holds the replay mutex for the whole run — so a scheduler step between them would change
+   * nothing but the host-step stamps. Unless the migration thread is at work (its pre-copy runs
+   * beside the guest, a step at a time) or is made to break the rules: then every iteration is a
+   * step of its own, and it can cut in anywhere.
+   */
   private runGuest(): StepResult {
     const m = this.m;
-    const it = this.iter!;
     const h = this.hart;
     const clock = m.clock;
-    let over = m.vm !== 'running'; // kicked by vm_stop (only seen mid-iteration when the rules were broken)
-    m.takeDebugStop(); // asked for at the iteration's start (an interrupt taken, say)
-    if (!over) {
-      // The decrementer's refill is a step's end too: the exits are traced where they happen.
-      const limit = Math.min(it.end, clock.icount + SUB_SLICE, m.runLimit, m.tracing ? Math.max(this.refillAt, clock.icount + 1) : Infinity);
-      if (limit <= clock.icount) return this.wait('run() to be called with a higher limit');
-      h.timerIcount = it.timerAt;
-      m.guestThread = this.name;
-      const early = h.execute(limit);
-      m.guestThread = undefined;
-      m.takeDebugStop();
-      m.afterGuest(h);
-      this.traceExits();
-      over = early || clock.icount >= it.end || m.stopped;
+    const stepEnd = clock.icount + SUB_SLICE;
+    const chain = !m.config.injectMigrationWithoutReplayLock;
+    for (let first = true; ; first = false) {
+      const it = this.iter!;
+      let over = m.vm !== 'running'; // kicked by vm_stop (only seen mid-iteration when the rules were broken)
+      m.takeDebugStop(); // asked for at the iteration's start (an interrupt taken, say)
+      if (!over) {
+        // The decrementer's refill is a step's end too: the exits are traced where they happen.
+        const limit = Math.min(it.end, stepEnd, m.runLimit, m.tracing ? Math.max(this.refillAt, clock.icount + 1) : Infinity);
+        if (limit <= clock.icount) return first ? this.wait('run() to be called with a higher limit') : 'ran';
+        h.timerIcount = it.timerAt;
+        m.guestThread = this.name;
+        const early = h.execute(limit);
+        m.guestThread = undefined;
+        m.takeDebugStop();
+        m.afterGuest(h);
+        this.traceExits();
+        over = early || clock.icount >= it.end || m.stopped;
+      }
+      if (!over) return 'ran';
+      this.iter = undefined;
+      if (!this.goOn()) return this.endRun();
+      if (!chain || m.migrating || clock.icount >= stepEnd) return 'ran';
     }
-    if (!over) return 'ran';
-    this.iter = undefined;
-    return this.goOn() ? 'ran' : this.endRun();
   }
 
   /**
@@ -377,25 +394,29 @@ export class VcpuThread implements EmuThread {
   private traceExits(): void {
     const m = this.m;
     if (!m.tracing) return;
+    const locks = m.locks;
     const built = m.bus.blocks.built;
     const icount = m.clock.icount;
-    let exits = 0;
+    let refills = 0;
+    while (icount >= this.refillAt) {
+      this.refillAt += SLICE;
+      refills++;
+    }
+    const mmio = m.takeMmioCount();
+    const reads = m.takeIoReads();
+    if (this.blocksSeen === built && refills === 0 && mmio === 1 && reads === 1) {
+      // The polling guest's exit, nearly every time: one device read ended the iteration.
+      locks.group(m.qemu.bqlAtEveryExit ? locks.readExit : locks.readExitWithoutInterrupt, this.name);
+      return;
+    }
+    for (let k = 0; k < reads; k++) locks.section(locks.ioRead, this.name);
+    let exits = refills;
     for (; this.blocksSeen < built; this.blocksSeen++) {
       m.locks.touch(S.LOCK_TB, this.name, S.TB_INSERT);
       exits++;
     }
-    while (icount >= this.refillAt) {
-      this.refillAt += SLICE;
-      exits++;
-    }
-    const notMmio = exits;
-    const mmio = m.takeMmioCount();
-    for (let k = 0; k < mmio; k++) m.locks.touch(S.LOCK_TB, this.name, S.TB_LOOKUP);
-    exits += mmio;
-    if (!m.qemu.bqlAtEveryExit) exits = notMmio;
-    for (let k = 0; k < exits; k++) {
-      m.locks.takeBql(this.name, S.HANDLE_INTERRUPT);
-      this.locks.bql.release(this.name, S.BQL_UNLOCK);
-    }
+    for (let k = 0; k < mmio; k++) locks.section(locks.tbLookup, this.name);
+    if (m.qemu.bqlAtEveryExit) exits += mmio;
+    for (let k = 0; k < exits; k++) locks.section(locks.handleInterrupt, this.name);
   }
 }

@@ -1,12 +1,12 @@
 import type { LockAction, LockOp } from '../threads/lockOp';
-import type { LockBatch } from '../threads/lockTracer';
+import { ACTION_ACQUIRED, ACTION_RELEASED, type LockBatch, type SectionGroup } from '../threads/lockTracer';
 import { CHUNK_MAX_AGE_MS, ChunkSpan, RwtraceWriter } from './rwtraceWriter';
 import { ChunkType } from './rwtraceFormat';
 
 // The LOCKS encoding (documented in rwtraceLocks.ts, which decodes it).
 const ACTIONS: readonly LockAction[] = ['wait', 'acquired', 'released'];
 export const F_VIOLATION = 1, F_EXT = 2;
-export const X_GAP = 1, X_NO_ICOUNT = 2, X_NO_STEP = 4, X_TIME = 8, X_ICOUNT_DOWN = 16, X_STEP_DOWN = 32;
+export const X_GAP = 1, X_NO_ICOUNT = 2, X_NO_STEP = 4, X_TIME = 8, X_ICOUNT_DOWN = 16, X_STEP_DOWN = 32, X_GROUP_DEF = 64, X_GROUP = 128;
 
 export const zigzag = (v: number): number => (v >= 0 ? 2 * v : -2 * v - 1);
 
@@ -105,6 +105,8 @@ export class LockStreamWriter {
   private readonly slotLock = new Uint32Array(KEY_SLOTS);
   private readonly slotKey = new Uint32Array(KEY_SLOTS);
   private keyCount = 0;
+  /** (tracer group id, thread) -> the chunk's number for that group instance's template. */
+  private groupRefs = new Map<number, number>();
   private prevIndex = 0;
   private prevIcount = 0;
   private prevStep = 0;
@@ -141,14 +143,26 @@ export class LockStreamWriter {
   /**
    * Ops [start, end) of a tracer batch. `firstIndex`: number them from here (a recorder that
    * keeps only some ops keeps its file's numbers dense); otherwise the batch's own numbers.
+   * Returns how many ops the entries stood for (a group instance is one entry).
    */
-  appendBatch(b: LockBatch, firstIndex?: number): void {
+  appendBatch(b: LockBatch, firstIndex?: number): number {
     const names = b.names;
     const anyViolation = b.violations > 0;
+    let next = firstIndex;
+    let count = 0;
     for (let i = b.start; i < b.end; i++) {
-      const index = firstIndex === undefined ? b.index[i] : firstIndex + (i - b.start);
+      const index = next === undefined ? b.index[i] : next;
       const icount = b.icount[i];
       if (this.span === undefined) this.open(index, icount);
+      const g = b.group[i];
+      if (g !== 0) {
+        const n = this.appendGroup(b, i, b.groups[g - 1], index, icount);
+        count += n;
+        if (next !== undefined) next += n;
+        continue;
+      }
+      count++;
+      if (next !== undefined) next++;
       const t = b.thread[i], l = b.lock[i], a = b.action[i], s = b.site[i];
       const key = this.cachedKey(t, l, a, s);
       const step = b.step[i];
@@ -174,6 +188,46 @@ export class LockStreamWriter {
       if (out.length >= this.maxBytes) this.flush();
     }
     this.tick();
+    return count;
+  }
+
+  /**
+   * A group instance (entry i): one record of three numbers once the chunk has its template;
+   * else its ops one by one, the first marked as the template's start.
+   */
+  private appendGroup(b: LockBatch, i: number, g: SectionGroup, index: number, icount: number): number {
+    const n = g.locks.length * 2;
+    const t = b.thread[i];
+    const step = b.step[i];
+    const out = this.out;
+    const refKey = g.id * 0x10000 + t;
+    const ref = this.groupRefs.get(refKey);
+    if (ref !== undefined && index === this.prevIndex + 1 && icount >= this.prevIcount && step >= this.prevStep && out.length + 24 <= out.buf.length) {
+      const buf = out.buf;
+      let o = out.length;
+      o = lebAt(buf, o, ref * 4 + F_EXT);
+      buf[o++] = X_GROUP;
+      o = lebAt(buf, o, icount - this.prevIcount);
+      o = lebAt(buf, o, step - this.prevStep);
+      out.length = o;
+      this.prevIndex = index + n - 1;
+      this.prevIcount = icount;
+      this.prevStep = step;
+    } else {
+      const names = b.names;
+      for (let k = 0; k < n; k++) {
+        const s = k >> 1;
+        const l = g.locks[s], a = (k & 1) === 0 ? ACTION_ACQUIRED : ACTION_RELEASED, site = (k & 1) === 0 ? g.sitesIn[s] : g.sitesOut[s];
+        const key = this.cachedKey(t, l, a, site);
+        const fresh = key < 0;
+        this.encode(fresh ? -key : key, fresh, a, names[t], names[l], names[site], index + k, icount, step, undefined, undefined, k === 0 ? n : 0);
+      }
+      this.groupRefs.set(refKey, this.groupRefs.size + 1);
+    }
+    this.span!.lastIcount = icount;
+    this.span!.itemCount += n;
+    if (out.length >= this.maxBytes) this.flush();
+    return n;
   }
 
   /**
@@ -222,6 +276,7 @@ export class LockStreamWriter {
     this.strings = new Map();
     this.keysByText = new Map();
     this.keysById = new Map();
+    this.groupRefs = new Map();
     this.slotThread.fill(0);
     this.keyCount = 0;
     this.prevIndex = index - 1;
@@ -229,9 +284,10 @@ export class LockStreamWriter {
     this.prevStep = 0;
   }
 
-  private encode(key: number, fresh: boolean, action: number, thread: string, lock: string, site: string, index: number, icount: number | undefined, step: number | undefined, time: number | undefined, violation: string | undefined): void {
+  /** `groupOps` > 0: this op begins the chunk's next group template, of that many ops. */
+  private encode(key: number, fresh: boolean, action: number, thread: string, lock: string, site: string, index: number, icount: number | undefined, step: number | undefined, time: number | undefined, violation: string | undefined, groupOps = 0): void {
     const b = this.out;
-    let ext = 0;
+    let ext = groupOps > 0 ? X_GROUP_DEF : 0;
     if (index !== this.prevIndex + 1) ext |= X_GAP;
     if (icount === undefined) ext |= X_NO_ICOUNT;
     else if (icount < this.prevIcount) ext |= X_ICOUNT_DOWN;
@@ -247,6 +303,7 @@ export class LockStreamWriter {
     }
     if (ext) b.byte(ext);
     if (ext & X_GAP) b.leb(zigzag(index - this.prevIndex - 1));
+    if (groupOps > 0) b.leb(groupOps);
     if (icount !== undefined) {
       b.leb(Math.abs(icount - this.prevIcount));
       this.prevIcount = icount;

@@ -2,7 +2,7 @@ import { LockAction, LockOp } from '../threads/lockOp';
 import { ChunkInfo, ChunkType, CHUNK_HEADER_SIZE } from './rwtraceFormat';
 import { RwtraceReader } from './rwtraceReader';
 import { RewindError } from '../errors';
-import { F_EXT, F_VIOLATION, X_GAP, X_ICOUNT_DOWN, X_NO_ICOUNT, X_NO_STEP, X_STEP_DOWN, X_TIME } from './lockStreamWriter';
+import { F_EXT, F_VIOLATION, X_GAP, X_GROUP, X_GROUP_DEF, X_ICOUNT_DOWN, X_NO_ICOUNT, X_NO_STEP, X_STEP_DOWN, X_TIME } from './lockStreamWriter';
 
 export { LockStreamWriter, type LockStreamOptions } from './lockStreamWriter';
 
@@ -20,13 +20,21 @@ export { LockStreamWriter, type LockStreamOptions } from './lockStreamWriter';
  *                  then thread, lock, site as string refs; key n = the chunk's n-th key
  *   [ext]  u8      1 index is not previous + 1 (zigzag LEB128 of the difference follows),
  *                  2 no icount, 4 no step, 8 host time (f64) follows,
- *                  16 icount went down, 32 step went down (the deltas below are then magnitudes)
+ *                  16 icount went down, 32 step went down (the deltas below are then magnitudes),
+ *                  64 this op begins a group template (its op count follows), 128 a group record
  *   [gap]  LEB128
+ *   [n]    LEB128  with 64: this op and the next n - 1 are the chunk's next group template
  *   icount LEB128  delta from the previous op's (the first op's from the chunk's first icount)
  *   step   LEB128  delta from the previous op's (the first op's from 0)
  *   [time] f64
  *   [violation]    string ref
  * A string ref is LEB128: 0 = a new string, LEB128 byte length then UTF-8; n = the chunk's n-th.
+ *
+ * A group record (ext 128, the head's key field naming the chunk's group template, no other
+ * flag but 1, 16 and 32) stands for the template's ops again: consecutive indexes from the
+ * record's, each op's icount and step the record's plus the op's offset within the template.
+ * Sections a thread always makes together (a vCPU's device read: io_readx's BQL, the TB lookup,
+ * cpu_handle_interrupt's BQL) are written so: three numbers for six ops.
  *
  * Rewind's threads take few distinct (thread, lock, action, site) combinations, so after the
  * first few ops of a chunk an op is one head byte plus its two deltas: 3-5 bytes.
@@ -46,6 +54,9 @@ export function decodeLockChunk(p: Uint8Array, c: Pick<ChunkInfo, 'firstItem' | 
   const strings: string[] = [];
   const keys: { action: LockAction; thread: string; lock: string; site: string }[] = [];
   const ops: LockOp[] = [];
+  /** Group templates: per op, its key and its icount and step offsets from the first op. */
+  const groups: { key: (typeof keys)[number]; dIcount: number | undefined; dStep: number | undefined }[][] = [];
+  let capture: { left: number; first: LockOp; ops: (typeof groups)[number] } | undefined;
   let o = 0;
   let at = 0;
   const fail = (why: string): never => { throw new Error(`${why} at offset 0x${(base + at).toString(16)}`); };
@@ -83,18 +94,47 @@ export function decodeLockChunk(p: Uint8Array, c: Pick<ChunkInfo, 'firstItem' | 
     const head = leb();
     const flags = head % 4;
     const keyRef = Math.floor(head / 4);
+    // A group record names a group where an op names its key: its ext byte says which it is.
+    const groupRecord = keyRef > 0 && (flags & F_EXT) !== 0 && o < p.length && (p[o] & X_GROUP) !== 0;
     let key = keys[keyRef - 1];
     if (keyRef === 0) {
       const a = byte();
       if (a >= ACTIONS.length) fail(`unknown lock action ${a}`);
       key = { action: ACTIONS[a], thread: str(), lock: str(), site: str() };
       keys.push(key);
-    } else if (!key) {
+    } else if (!key && !groupRecord) {
       fail(`op key ${keyRef} used before it is defined`);
     }
     const ext = flags & F_EXT ? byte() : 0;
-    if (ext & ~63 || (flags & F_EXT && ext === 0)) fail(`bad op flags 0x${ext.toString(16)}`);
+    if (flags & F_EXT && ext === 0) fail('bad op flags 0x0');
+    if (ext & X_GROUP && !groupRecord) fail(`bad op flags 0x${ext.toString(16)}`);
+    if (groupRecord) {
+      if (ext & ~(X_GROUP | X_GAP | X_ICOUNT_DOWN | X_STEP_DOWN) || flags & F_VIOLATION) fail(`bad group record flags 0x${ext.toString(16)}`);
+      if (capture) fail('a group record inside a group template');
+      const g = groups[keyRef - 1];
+      if (!g) fail(`group ${keyRef} used before it is defined`);
+      if (ops.length + g.length > c.itemCount) fail(`more ops than the ${c.itemCount} the chunk header says`);
+      index += 1 + (ext & X_GAP ? unzigzag(leb()) : 0);
+      icount += ext & X_ICOUNT_DOWN ? -leb() : leb();
+      step += ext & X_STEP_DOWN ? -leb() : leb();
+      for (const t of g) {
+        const op: LockOp = { index, thread: t.key.thread, lock: t.key.lock, action: t.key.action, site: t.key.site };
+        if (t.dIcount !== undefined) op.icount = icount + t.dIcount;
+        if (t.dStep !== undefined) op.step = step + t.dStep;
+        ops.push(op);
+        index++;
+      }
+      // The group's last op is where the next record's deltas start.
+      index--;
+      const last = g[g.length - 1];
+      if (last.dIcount !== undefined) icount += last.dIcount;
+      if (last.dStep !== undefined) step += last.dStep;
+      continue;
+    }
+    if (ext & X_GROUP_DEF && capture) fail('a group template inside another');
     index += 1 + (ext & X_GAP ? unzigzag(leb()) : 0);
+    const groupOps = ext & X_GROUP_DEF ? leb() : 0;
+    if (ext & X_GROUP_DEF && groupOps < 1) fail('an empty group template');
     const op: LockOp = { index, thread: key.thread, lock: key.lock, action: key.action, site: key.site };
     if (!(ext & X_NO_ICOUNT)) {
       icount += ext & X_ICOUNT_DOWN ? -leb() : leb();
@@ -111,8 +151,18 @@ export function decodeLockChunk(p: Uint8Array, c: Pick<ChunkInfo, 'firstItem' | 
     }
     if (flags & F_VIOLATION) op.violation = str();
     ops.push(op);
+    if (groupOps > 0) capture = { left: groupOps, first: op, ops: [] };
+    if (capture) {
+      const f = capture.first;
+      capture.ops.push({ key, dIcount: op.icount === undefined || f.icount === undefined ? undefined : op.icount - f.icount, dStep: op.step === undefined || f.step === undefined ? undefined : op.step - f.step });
+      if (--capture.left === 0) {
+        groups.push(capture.ops);
+        capture = undefined;
+      }
+    }
   }
   at = o;
+  if (capture) fail('a group template cut short');
   if (ops.length !== c.itemCount) fail(`${ops.length} ops where the chunk header says ${c.itemCount}`);
   return ops;
 }
