@@ -37,7 +37,8 @@ export { LockStreamWriter, type LockStreamOptions } from './lockStreamWriter';
  * cpu_handle_interrupt's BQL) are written so: three numbers for six ops.
  *
  * Rewind's threads take few distinct (thread, lock, action, site) combinations, so after the
- * first few ops of a chunk an op is one head byte plus its two deltas: 3-5 bytes.
+ * first few ops of a chunk an op is one head byte plus its two deltas: 3-5 bytes; a group
+ * record is 4 bytes for all its ops.
  */
 
 const ACTIONS: readonly LockAction[] = ['wait', 'acquired', 'released'];
