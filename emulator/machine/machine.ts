@@ -259,7 +259,7 @@ export class Machine {
           // cpu_handle_exception: the event, then the BQL around do_interrupt.
           rc.exception(h.hartId, ic);
           this.traceIoReads(this.guestThread ?? `vcpu${h.hartId}`);
-          this.locks.bqlSection(this.guestThread ?? `vcpu${h.hartId}`, S.HANDLE_EXCEPTION, S.BQL_UNLOCK);
+          this.locks.section(this.locks.handleException, this.guestThread ?? `vcpu${h.hartId}`);
         };
       }
     }

@@ -323,21 +323,3 @@ export class LockTracer {
     this.cViolation.clear();
   }
 }
-
-/** The ops entry `i` of a batch stands for, as LockOps (one, or a group instance's). */
-export function batchOps(b: LockBatch, i: number): LockOp[] {
-  const g = b.group[i];
-  if (g === 0) {
-    const op: LockOp = { index: b.index[i], thread: b.names[b.thread[i]], lock: b.names[b.lock[i]], action: LOCK_ACTIONS[b.action[i]], site: b.names[b.site[i]], icount: b.icount[i], step: b.step[i] };
-    const v = b.violation(i);
-    if (v !== undefined) op.violation = v;
-    return [op];
-  }
-  const sg = b.groups[g - 1];
-  const ops: LockOp[] = [];
-  for (let k = 0; k < sg.locks.length * 2; k++) {
-    const s = k >> 1;
-    ops.push({ index: b.index[i] + k, thread: b.names[b.thread[i]], lock: b.names[sg.locks[s]], action: (k & 1) === 0 ? 'acquired' : 'released', site: b.names[(k & 1) === 0 ? sg.sitesIn[s] : sg.sitesOut[s]], icount: b.icount[i], step: b.step[i] });
-  }
-  return ops;
-}

@@ -17,6 +17,7 @@ export class QemuLocks {
   /** The sections a vCPU makes at every device access and TB exit, ids resolved once. */
   readonly ioRead: LockSection;
   readonly handleInterrupt: LockSection;
+  readonly handleException: LockSection;
   readonly tbLookup: LockSection;
   /**
    * What a vCPU's device read adds up to, once guest code is left: io_readx's BQL, the TB lookup
@@ -33,6 +34,7 @@ export class QemuLocks {
     for (const l of [S.LOCK_TIMERS, S.LOCK_CHR, S.LOCK_TB, S.LOCK_WORK, S.LOCK_VMSTOP, S.LOCK_RCU_SYNC, S.LOCK_RCU_REGISTRY, S.LOCK_CPU_LIST]) this.other.set(l, new TicketLock(l, tracer, this.released));
     this.ioRead = new LockSection(this.bql, S.IO_READX, S.BQL_UNLOCK, tracer);
     this.handleInterrupt = new LockSection(this.bql, S.HANDLE_INTERRUPT, S.BQL_UNLOCK, tracer);
+    this.handleException = new LockSection(this.bql, S.HANDLE_EXCEPTION, S.BQL_UNLOCK, tracer);
     this.tbLookup = new LockSection(this.other.get(S.LOCK_TB)!, S.TB_LOOKUP, S.TB_LOOKUP, tracer);
     this.readExit = new LockSectionGroup([this.ioRead, this.tbLookup, this.handleInterrupt]);
     this.readExitWithoutInterrupt = new LockSectionGroup([this.ioRead, this.tbLookup]);
@@ -75,10 +77,6 @@ export class QemuLocks {
     this.other.get(lock)!.section(thread, site, site);
   }
 
-  /** The BQL taken and released at once where the caller cannot wait (see takeBql). */
-  bqlSection(thread: string, siteIn: string, siteOut: string): void {
-    if (!this.bql.section(thread, siteIn, siteOut)) this.takeBql(thread, siteIn);
-  }
 
   /** `outer` then `inner` taken, released in reverse (nested lock guards). */
   touchNested(outer: string, inner: string, thread: string, site: string): void {
