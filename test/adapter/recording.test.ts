@@ -129,7 +129,8 @@ describe('adapter: the recording it makes', function () {
     const rv = cli('replay', '--verify', trace);
     const m = /replay verified: (\d+) events, icount [1-9]\d+, state not recorded \(incomplete recording\)/.exec(rv.stderr);
     assert.ok(m && Number(m[1]) > 1000, `thousands of events kept:\n${rv.stderr}`);
-    assert.match(rv.stderr, /no END chunk: the recording did not finish cleanly/);
+    // Killed between two chunks, or in the middle of writing one: the reader says which.
+    assert.match(rv.stderr, /no END chunk: the recording did not finish cleanly|is incomplete: the recording was cut short/);
     assert.equal(rv.stdout, 'x'.repeat(rv.stdout.length), 'the replay prints what the guest printed');
     assert.ok(rv.stdout.length > 1000);
   });
